@@ -1,0 +1,39 @@
+#include "router/cli/client.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+
+namespace weave::cli {
+namespace {
+
+absl::Status FromGrpc(const grpc::Status& status, const std::string& socket_path) {
+  std::string message = absl::StrReplaceAll(status.error_message(), {{"\n", " "}});
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+      status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+    return absl::UnavailableError(absl::StrCat(
+        "the weave router is not running (nothing answers on ", socket_path, ": ", message, ")"));
+  }
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                      absl::StrCat("router: ", message));
+}
+
+}  // namespace
+
+RouterClient::RouterClient(std::string socket_path, absl::Duration timeout)
+    : socket_path_(std::move(socket_path)),
+      timeout_(timeout),
+      stub_(v1::Router::NewStub(
+          grpc::CreateChannel("unix://" + socket_path_, grpc::InsecureChannelCredentials()))) {}
+
+absl::StatusOr<v1::Status> RouterClient::GetStatus() {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
+  v1::Status response;
+  grpc::Status status = stub_->GetStatus(&context, v1::GetStatusRequest(), &response);
+  if (!status.ok()) return FromGrpc(status, socket_path_);
+  return response;
+}
+
+}  // namespace weave::cli

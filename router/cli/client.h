@@ -1,0 +1,27 @@
+// The CLI's connection to the router's gRPC API.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "weave/router.grpc.pb.h"
+
+namespace weave::cli {
+
+class RouterClient {
+ public:
+  RouterClient(std::string socket_path, absl::Duration timeout);
+
+  // Errors are one line. When nothing answers on the socket: Unavailable with
+  // "the weave router is not running (nothing answers on <socket>: <reason>)".
+  absl::StatusOr<v1::Status> GetStatus();
+
+ private:
+  std::string socket_path_;
+  absl::Duration timeout_;
+  std::unique_ptr<v1::Router::Stub> stub_;
+};
+
+}  // namespace weave::cli

@@ -1,0 +1,123 @@
+// weaver: the per-node Weave Net router daemon.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <optional>
+
+#include "CLI/CLI.hpp"
+#include "common/http/server.h"
+#include "common/log.h"
+#include "router/api/server.h"
+#include "router/api/service.h"
+#include "router/config.h"
+#include "router/flags.h"
+#include "router/http_routes.h"
+#include "router/identity.h"
+#include "router/router.h"
+#include "spdlog/spdlog.h"
+
+namespace weave::router {
+namespace {
+
+// Blocked in every thread (threads inherit the mask), taken synchronously by sigwait.
+sigset_t TerminationSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  return set;
+}
+
+std::string Hostname() {
+  char name[256] = {};
+  if (gethostname(name, sizeof(name) - 1) != 0) return "";
+  return name;
+}
+
+PeerName ChoosePeerName(const RouterConfig& config) {
+  if (config.name) return *config.name;
+  if (std::optional<PeerName> derived = PeerNameFromHostIds(ReadHostIds(config.host_root))) {
+    return *derived;
+  }
+  PeerName random = RandomPeerName();
+  spdlog::warn("No machine-id or product_uuid under {}; using random peer name {}",
+               config.host_root, random.ToString());
+  return random;
+}
+
+int Fail(const absl::Status& status) {
+  spdlog::critical("{}", status.message());
+  return 1;
+}
+
+int Run(const RouterConfig& config) {
+  PeerName name = ChoosePeerName(config);
+  if (config.print_peer_name) {
+    std::cout << name.ToString() << std::endl;
+    return 0;
+  }
+  Router router(config, name, RandomPeerUid());
+  spdlog::info("weaver {} starting: peer {}({}), range {}, ipalloc-init {}, targets {}",
+               WEAVE_VERSION, name.ToString(), config.nickname, config.ipalloc_range.ToString(),
+               config.ipalloc_init.ToString(), config.peers.size());
+
+  RouterService service(&router);
+  absl::StatusOr<std::unique_ptr<ApiServer>> api = ApiServer::Start(config.socket_path, &service);
+  if (!api.ok()) return Fail(api.status());
+  router.readiness().Set(kReadyApi, true);
+
+  StatusSource source = [&router] { return router.Status(); };
+  std::vector<std::unique_ptr<http::Server>> listeners;
+  auto listen = [&](const char* what, const http::ListenAddress& address,
+                    std::vector<http::Route> routes) {
+    absl::StatusOr<std::unique_ptr<http::Server>> server =
+        http::Server::Start(what, address, std::move(routes));
+    if (!server.ok()) return server.status();
+    listeners.push_back(std::move(*server));
+    return absl::OkStatus();
+  };
+  absl::Status started = listen("status", config.http_addr, StatusRoutes(source));
+  if (started.ok()) started = listen("metrics", config.metrics_addr, MetricsRoutes(source));
+  if (started.ok() && config.status_addr) {
+    started = listen("status", *config.status_addr, StatusRoutes(source));
+  }
+  if (!started.ok()) return Fail(started);
+  spdlog::info("Serving the API on unix://{}, status on http://{}, metrics on http://{}",
+               config.socket_path, config.http_addr.ToString(), config.metrics_addr.ToString());
+
+  sigset_t signals = TerminationSignals();
+  int signal = 0;
+  sigwait(&signals, &signal);
+  // A rolling update sends SIGTERM: pods keep working while the next router starts, so
+  // bridge, veths, tables and address ownership stay; only the listeners close.
+  spdlog::info("Received {}; closing listeners, leaving network state in place",
+               strsignal(signal));
+  for (auto& listener : listeners) listener->Stop();
+  (*api)->Stop();
+  spdlog::info("Stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace weave::router
+
+int main(int argc, char** argv) {
+  sigset_t signals = weave::router::TerminationSignals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  CLI::App app{"weaver: the Weave Net router"};
+  weave::router::RouterFlags flags;
+  weave::router::AddRouterFlags(app, &flags);
+  CLI11_PARSE(app, argc, argv);
+  if (absl::Status logging = weave::InitLogging(flags.log_level); !logging.ok()) {
+    std::cerr << "weaver: " << logging.message() << std::endl;
+    return 1;
+  }
+  absl::StatusOr<weave::router::RouterConfig> config =
+      weave::router::ResolveRouterConfig(flags, weave::router::Hostname());
+  if (!config.ok()) return weave::router::Fail(config.status());
+  return weave::router::Run(*config);
+}

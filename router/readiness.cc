@@ -1,0 +1,25 @@
+#include "router/readiness.h"
+
+namespace weave::router {
+
+Readiness::Readiness(std::vector<std::string> conditions) {
+  for (std::string& condition : conditions) conditions_.emplace(std::move(condition), false);
+}
+
+void Readiness::Set(const std::string& condition, bool ready) {
+  std::lock_guard lock(mu_);
+  conditions_[condition] = ready;
+}
+
+bool Readiness::Ready() const { return NotReady().empty(); }
+
+std::vector<std::string> Readiness::NotReady() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> names;
+  for (const auto& [name, ready] : conditions_) {
+    if (!ready) names.push_back(name);
+  }
+  return names;
+}
+
+}  // namespace weave::router

@@ -1,0 +1,48 @@
+#include "router/router.h"
+
+namespace weave::router {
+
+Router::Router(RouterConfig config, PeerName name, uint64_t uid)
+    : config_(std::move(config)), name_(name), uid_(uid), readiness_({kReadyApi}) {}
+
+v1::Status Router::Status() const {
+  v1::Status status;
+  std::vector<std::string> not_ready = readiness_.NotReady();
+  status.set_ready(not_ready.empty());
+  for (const std::string& condition : not_ready) status.add_not_ready(condition);
+  status.set_version(WEAVE_VERSION);
+  // The original's check service is gone and this product does not phone home: the check
+  // is always reported as disabled (CHECKPOINT_DISABLE is accepted for compatibility).
+  status.mutable_version_check()->set_enabled(false);
+
+  v1::RouterStatus* router = status.mutable_router();
+  router->set_protocol("weave");
+  router->set_protocol_min_version(kProtocolMinVersion);
+  router->set_protocol_max_version(kProtocolMaxVersion);
+  router->set_encryption(!config_.password.empty());
+  router->set_peer_discovery(config_.peer_discovery);
+  router->set_name(name_.ToString());
+  router->set_nickname(config_.nickname);
+  router->set_port(config_.port);
+  router->set_uid(uid_);
+  router->set_conn_limit(config_.conn_limit);
+  v1::Peer* self = router->add_peers();
+  self->set_name(name_.ToString());
+  self->set_nickname(config_.nickname);
+  self->set_uid(uid_);
+  for (const net::HostPort& target : config_.peers) router->add_targets(target.ToString());
+  for (const net::Cidr& subnet : config_.trusted_subnets) {
+    router->add_trusted_subnets(subnet.ToString());
+  }
+
+  v1::IpamStatus* ipam = status.mutable_ipam();
+  // No ring exists until the address manager is built: idle is the honest state.
+  ipam->set_state(v1::IpamStatus::IDLE);
+  ipam->set_range(config_.ipalloc_range.ToString());
+  ipam->set_range_num_ips(config_.ipalloc_range.Size());
+  ipam->set_default_subnet(config_.ipalloc_range.ToString());
+  ipam->set_init_mode(config_.ipalloc_init.ToString());
+  return status;
+}
+
+}  // namespace weave::router

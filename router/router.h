@@ -1,0 +1,40 @@
+// The router's node-wide state, from which status, metrics and readiness are read.
+// Today it holds identity, configuration and readiness; the mesh, overlay and IPAM attach
+// here as they are built. Thread-safe: Status() may be called from any thread.
+#pragma once
+
+#include <cstdint>
+
+#include "common/peer_name.h"
+#include "router/config.h"
+#include "router/readiness.h"
+#include "weave/router.pb.h"
+
+namespace weave::router {
+
+// Protocol versions this router speaks, shown as "Protocol: weave 1..2".
+inline constexpr uint32_t kProtocolMinVersion = 1;
+inline constexpr uint32_t kProtocolMaxVersion = 2;
+
+// Readiness conditions: "api" holds once the gRPC socket serves.
+inline constexpr char kReadyApi[] = "api";
+
+class Router {
+ public:
+  Router(RouterConfig config, PeerName name, uint64_t uid);
+
+  const RouterConfig& config() const { return config_; }
+  PeerName name() const { return name_; }
+  Readiness& readiness() { return readiness_; }
+
+  // A consistent snapshot of everything `weave status` and `weave report` show.
+  v1::Status Status() const;
+
+ private:
+  const RouterConfig config_;
+  const PeerName name_;
+  const uint64_t uid_;
+  Readiness readiness_;
+};
+
+}  // namespace weave::router

@@ -1,0 +1,196 @@
+#include "router/status/render.h"
+
+#include <map>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+
+namespace weave::status {
+namespace {
+
+void Line(std::string* out, absl::string_view label, absl::string_view value) {
+  absl::StrAppendFormat(out, "%15s: %s\n", label, value);
+}
+
+std::string EnabledText(bool enabled) { return enabled ? "enabled" : "disabled"; }
+
+// "2 established, 1 failed": only non-zero counts, in the given order.
+std::string Counts(const std::map<std::string, int>& counts,
+                   const std::vector<std::string>& order) {
+  std::vector<std::string> parts;
+  for (const std::string& key : order) {
+    auto it = counts.find(key);
+    if (it != counts.end() && it->second > 0) parts.push_back(absl::StrCat(it->second, " ", key));
+  }
+  return absl::StrJoin(parts, ", ");
+}
+
+std::string ConnectionsText(const v1::RouterStatus& router) {
+  std::map<std::string, int> counts;
+  for (const v1::Connection& c : router.connections()) counts[c.state()]++;
+  std::string detail =
+      Counts(counts, {"established", "pending", "retrying", "failed", "connecting"});
+  std::string text = absl::StrCat(router.connections_size());
+  if (!detail.empty()) absl::StrAppend(&text, " (", detail, ")");
+  return text;
+}
+
+// Each link appears once per end, as in the original: a full mesh of 3 shows 6.
+std::string PeersText(const v1::RouterStatus& router) {
+  std::map<std::string, int> counts;
+  for (const v1::Peer& peer : router.peers()) {
+    for (const v1::PeerConnection& c : peer.connections()) {
+      counts[c.established() ? "established" : "pending"]++;
+    }
+  }
+  std::string detail = Counts(counts, {"established", "pending"});
+  std::string text = absl::StrCat(router.peers_size());
+  if (!detail.empty()) absl::StrAppend(&text, " (with ", detail, " connections)");
+  return text;
+}
+
+std::string ProtocolText(const v1::RouterStatus& router) {
+  if (router.protocol_min_version() == router.protocol_max_version()) {
+    return absl::StrCat(router.protocol(), " ", router.protocol_max_version());
+  }
+  return absl::StrCat(router.protocol(), " ", router.protocol_min_version(), "..",
+                      router.protocol_max_version());
+}
+
+std::string NameNick(absl::string_view name, absl::string_view nickname) {
+  return absl::StrCat(name, "(", nickname, ")");
+}
+
+}  // namespace
+
+std::string VersionCheckText(const v1::VersionCheck& check) {
+  std::string next = absl::FormatTime("%Y/%m/%d %H:%M:%S",
+                                      absl::FromUnixSeconds(check.next_check_unix_seconds()),
+                                      absl::LocalTimeZone());
+  if (!check.enabled()) return "version check update disabled";
+  if (!check.success()) {
+    return absl::StrCat("failed to check latest version - see logs; next check at ", next);
+  }
+  if (!check.new_version().empty()) {
+    return absl::StrCat("version ", check.new_version(), " available - please upgrade!");
+  }
+  return absl::StrCat("up to date; next check at ", next);
+}
+
+std::string IpamStateText(const v1::IpamStatus& ipam) {
+  switch (ipam.state()) {
+    case v1::IpamStatus::READY:
+      return "ready";
+    case v1::IpamStatus::PRIMING:
+      return "priming";
+    case v1::IpamStatus::AWAITING_CONSENSUS:
+      return absl::StrCat("awaiting consensus (quorum: ", ipam.consensus_quorum(),
+                          ", known: ", ipam.consensus_known(), ")");
+    case v1::IpamStatus::WAITING_FOR_SPACE:
+      return "waiting for IP range grant from peers";
+    case v1::IpamStatus::ALL_RANGES_UNREACHABLE:
+      return "all IP ranges owned by unreachable peers - use 'rmpeer' if they are dead";
+    case v1::IpamStatus::IDLE:
+    default:
+      return "idle";
+  }
+}
+
+std::string RenderStatus(const v1::Status& status) {
+  std::string out;
+  Line(&out, "Version",
+       absl::StrCat(status.version(), " (", VersionCheckText(status.version_check()), ")"));
+  if (status.has_router()) {
+    const v1::RouterStatus& router = status.router();
+    out += "\n";
+    Line(&out, "Service", "router");
+    Line(&out, "Protocol", ProtocolText(router));
+    Line(&out, "Name", NameNick(router.name(), router.nickname()));
+    Line(&out, "Encryption", EnabledText(router.encryption()));
+    Line(&out, "PeerDiscovery", EnabledText(router.peer_discovery()));
+    Line(&out, "Targets", absl::StrCat(router.targets_size()));
+    Line(&out, "Connections", ConnectionsText(router));
+    Line(&out, "Peers", PeersText(router));
+    Line(&out, "TrustedSubnets", router.trusted_subnets().empty()
+                                     ? "none"
+                                     : absl::StrJoin(router.trusted_subnets(), ", "));
+  }
+  if (status.has_ipam()) {
+    out += "\n";
+    Line(&out, "Service", "ipam");
+    Line(&out, "Status", IpamStateText(status.ipam()));
+    Line(&out, "Range", status.ipam().range());
+    Line(&out, "DefaultSubnet", status.ipam().default_subnet());
+  }
+  return out;
+}
+
+std::string RenderPeers(const v1::Status& status) {
+  std::string out;
+  for (const v1::Peer& peer : status.router().peers()) {
+    absl::StrAppend(&out, NameNick(peer.name(), peer.nickname()), "\n");
+    for (const v1::PeerConnection& c : peer.connections()) {
+      absl::StrAppendFormat(&out, "   %s %-21s %-37s %s\n", c.outbound() ? "->" : "<-",
+                            c.address(), NameNick(c.name(), c.nickname()),
+                            c.established() ? "established" : "pending");
+    }
+  }
+  return out;
+}
+
+std::string RenderConnections(const v1::Status& status) {
+  std::string out;
+  for (const v1::Connection& c : status.router().connections()) {
+    // Attributes print as key=value in key order with no separator, as the original did.
+    std::map<std::string, std::string> attrs(c.attrs().begin(), c.attrs().end());
+    std::string attr_text;
+    for (const auto& [key, value] : attrs) {
+      if (key != "name") absl::StrAppend(&attr_text, key, "=", value);
+    }
+    absl::StrAppendFormat(&out, "%s %-21s %-11s %s %s\n", c.outbound() ? "->" : "<-",
+                          c.address(), c.state(), c.info(), attr_text);
+  }
+  return out;
+}
+
+std::string RenderTargets(const v1::Status& status) {
+  std::string out;
+  for (const std::string& target : status.router().targets()) absl::StrAppend(&out, target, "\n");
+  return out;
+}
+
+std::string RenderIpam(const v1::Status& status) {
+  const v1::IpamStatus& ipam = status.ipam();
+  struct Owner {
+    std::string nickname;
+    bool reachable = true;
+    uint64_t ips = 0;
+  };
+  std::map<std::string, Owner> owners;  // by peer name; sorted for a stable order
+  for (const v1::RingEntry& entry : ipam.entries()) {
+    Owner& owner = owners[entry.peer()];
+    owner.nickname = entry.nickname();
+    owner.reachable = entry.is_known_peer();
+    owner.ips += entry.size();
+  }
+  auto line = [&](const std::string& name, const Owner& owner, const std::string& info) {
+    double percent =
+        ipam.range_num_ips() == 0 ? 0.0 : 100.0 * owner.ips / ipam.range_num_ips();
+    return absl::StrFormat("%-37s %8d IPs (%04.1f%% of total) %s\n",
+                           NameNick(name, owner.nickname), owner.ips, percent, info);
+  };
+  std::string out;
+  const std::string& self = status.router().name();
+  if (auto it = owners.find(self); it != owners.end()) {
+    out += line(self, it->second, absl::StrCat("(", ipam.active_ips(), " active)"));
+  }
+  for (const auto& [name, owner] : owners) {
+    if (name != self) out += line(name, owner, owner.reachable ? "" : "- unreachable!");
+  }
+  return out;
+}
+
+}  // namespace weave::status

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs every Debian package the build, the demo and the tests need.
+# Idempotent: packages already present are skipped by apt. Run as root.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build ccache pkg-config git
+  # the product's stack
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libabsl-dev libmnl-dev libnftnl-dev libsodium-dev catch2
+  # well-kept libraries for the rest
+  libsqlite3-dev nlohmann-json3-dev libcurl4-openssl-dev libcpp-httplib-dev
+  libcli11-dev libspdlog-dev libfmt-dev
+  # kernel test and demo tools
+  iproute2 nftables procps kmod curl ncat iperf3 tcpdump python3-grpcio
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
