@@ -13,7 +13,7 @@ packages=(
   libsqlite3-dev nlohmann-json3-dev libcurl4-openssl-dev libcpp-httplib-dev
   libcli11-dev libspdlog-dev libfmt-dev
   # kernel test and demo tools
-  iproute2 nftables procps kmod curl ncat iperf3 tcpdump python3-grpcio
+  iproute2 iputils-ping nftables procps kmod curl ncat iperf3 tcpdump python3-grpcio
 )
 
 missing=()
