@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
 #include <iostream>
 #include <memory>
@@ -10,13 +11,20 @@
 #include "CLI/CLI.hpp"
 #include "common/http/server.h"
 #include "common/log.h"
+#include "common/netlink/netlink.h"
+#include "common/status_macros.h"
+#include "ipam/single_owner_allocator.h"
+#include "ipam/sqlite_store.h"
 #include "router/api/server.h"
 #include "router/api/service.h"
 #include "router/config.h"
 #include "router/flags.h"
 #include "router/http_routes.h"
 #include "router/identity.h"
+#include "router/net/range_check.h"
+#include "router/pods/attacher.h"
 #include "router/router.h"
+#include "router/teardown.h"
 #include "spdlog/spdlog.h"
 
 namespace weave::router {
@@ -53,18 +61,47 @@ int Fail(const absl::Status& status) {
   return 1;
 }
 
+// Bridge, its address and the pods attached before a restart. Failures here are fatal: a
+// router that cannot attach pods must not report ready.
+absl::Status SetUpNetwork(const RouterConfig& config, PeerName name, netlink::Netlink& host,
+                          Attacher& attacher) {
+  ASSIGN_OR_RETURN(std::vector<netlink::Route> routes, host.ListRoutes());
+  RETURN_IF_ERROR(CheckRangeIsFree(config.ipalloc_range, routes, kBridgeName));
+  RETURN_IF_ERROR(attacher.EnsureBridge(name));
+  ASSIGN_OR_RETURN(net::Cidr exposed, attacher.Expose(config.expose));
+  (void)exposed;
+  return attacher.Restore();
+}
+
 int Run(const RouterConfig& config) {
   PeerName name = ChoosePeerName(config);
   if (config.print_peer_name) {
     std::cout << name.ToString() << std::endl;
     return 0;
   }
-  Router router(config, name, RandomPeerUid());
+  absl::StatusOr<std::unique_ptr<netlink::Netlink>> host = netlink::OpenNetlink();
+  if (!host.ok()) return Fail(host.status());
+  absl::StatusOr<std::unique_ptr<ipam::SqliteStore>> store =
+      ipam::SqliteStore::Open(ipam::StorePath(config.db_prefix));
+  if (!store.ok()) return Fail(store.status());
+  absl::StatusOr<std::unique_ptr<ipam::SingleOwnerAllocator>> allocator =
+      ipam::SingleOwnerAllocator::Create(config.ipalloc_range, store->get());
+  if (!allocator.ok()) return Fail(allocator.status());
+
+  Router router(config, name, RandomPeerUid(), allocator->get());
+  EndpointRegistry endpoints;
+  std::unique_ptr<PodNamespaceOpener> opener = NewLinuxPodNamespaceOpener();
+  Attacher attacher({kBridgeName, config.mtu, config.hairpin}, host->get(), opener.get(),
+                    allocator->get(), &endpoints);
   spdlog::info("weaver {} starting: peer {}({}), range {}, ipalloc-init {}, targets {}",
                WEAVE_VERSION, name.ToString(), config.nickname, config.ipalloc_range.ToString(),
                config.ipalloc_init.ToString(), config.peers.size());
 
-  RouterService service(&router);
+  std::atomic<bool> reset = false;
+  RouterService service(&router, &attacher, allocator->get(), &endpoints, [&reset] {
+    reset = true;
+    kill(getpid(), SIGTERM);  // wakes the sigwait below
+  });
   absl::StatusOr<std::unique_ptr<ApiServer>> api = ApiServer::Start(config.socket_path, &service);
   if (!api.ok()) return Fail(api.status());
   router.readiness().Set(kReadyApi, true);
@@ -84,7 +121,12 @@ int Run(const RouterConfig& config) {
   if (started.ok() && config.status_addr) {
     started = listen("status", *config.status_addr, StatusRoutes(source));
   }
-  if (!started.ok()) return Fail(started);
+  if (started.ok()) started = SetUpNetwork(config, name, **host, attacher);
+  if (!started.ok()) {
+    service.Shutdown();
+    return Fail(started);
+  }
+  router.readiness().Set(kReadyNetwork, true);
   spdlog::info("Serving the API on unix://{}, status on http://{}, metrics on http://{}",
                config.socket_path, config.http_addr.ToString(), config.metrics_addr.ToString());
 
@@ -93,10 +135,21 @@ int Run(const RouterConfig& config) {
   sigwait(&signals, &signal);
   // A rolling update sends SIGTERM: pods keep working while the next router starts, so
   // bridge, veths, tables and address ownership stay; only the listeners close.
-  spdlog::info("Received {}; closing listeners, leaving network state in place",
-               strsignal(signal));
+  if (!reset) {
+    spdlog::info("Received {}; closing listeners, leaving network state in place",
+                 strsignal(signal));
+  }
+  service.Shutdown();
   for (auto& listener : listeners) listener->Stop();
   (*api)->Stop();
+  if (reset) {
+    allocator->reset();
+    store->reset();
+    if (absl::Status removed = RemoveStore(ipam::StorePath(config.db_prefix)); !removed.ok()) {
+      return Fail(removed);
+    }
+    spdlog::info("Reset done: bridge, pod interfaces and store removed");
+  }
   spdlog::info("Stopped");
   return 0;
 }

@@ -2,8 +2,12 @@
 
 namespace weave::router {
 
-Router::Router(RouterConfig config, PeerName name, uint64_t uid)
-    : config_(std::move(config)), name_(name), uid_(uid), readiness_({kReadyApi}) {}
+Router::Router(RouterConfig config, PeerName name, uint64_t uid, ipam::Allocator* allocator)
+    : config_(std::move(config)),
+      name_(name),
+      uid_(uid),
+      allocator_(allocator),
+      readiness_({kReadyApi, kReadyNetwork}) {}
 
 v1::Status Router::Status() const {
   v1::Status status;
@@ -36,8 +40,19 @@ v1::Status Router::Status() const {
   }
 
   v1::IpamStatus* ipam = status.mutable_ipam();
-  // No ring exists until the address manager is built: idle is the honest state.
-  ipam->set_state(v1::IpamStatus::IDLE);
+  if (allocator_ == nullptr) {
+    ipam->set_state(v1::IpamStatus::IDLE);
+  } else {
+    // A single owner holds the whole range until the distributed ring replaces it.
+    ipam->set_state(v1::IpamStatus::READY);
+    ipam->set_active_ips(allocator_->ActiveCount());
+    v1::RingEntry* entry = ipam->add_entries();
+    entry->set_token(config_.ipalloc_range.network().ToString());
+    entry->set_size(config_.ipalloc_range.Size());
+    entry->set_peer(name_.ToString());
+    entry->set_nickname(config_.nickname);
+    entry->set_is_known_peer(true);
+  }
   ipam->set_range(config_.ipalloc_range.ToString());
   ipam->set_range_num_ips(config_.ipalloc_range.Size());
   ipam->set_default_subnet(config_.ipalloc_range.ToString());

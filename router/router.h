@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "common/peer_name.h"
+#include "ipam/allocator.h"
 #include "router/config.h"
 #include "router/readiness.h"
 #include "weave/router.pb.h"
@@ -16,12 +17,15 @@ namespace weave::router {
 inline constexpr uint32_t kProtocolMinVersion = 1;
 inline constexpr uint32_t kProtocolMaxVersion = 2;
 
-// Readiness conditions: "api" holds once the gRPC socket serves.
+// Readiness conditions: "api" holds once the gRPC socket serves, "network" once the bridge
+// exists with its address and earlier pods are restored.
 inline constexpr char kReadyApi[] = "api";
+inline constexpr char kReadyNetwork[] = "network";
 
 class Router {
  public:
-  Router(RouterConfig config, PeerName name, uint64_t uid);
+  // `allocator` may be null (no address manager yet); it must outlive the router.
+  Router(RouterConfig config, PeerName name, uint64_t uid, ipam::Allocator* allocator);
 
   const RouterConfig& config() const { return config_; }
   PeerName name() const { return name_; }
@@ -34,6 +38,7 @@ class Router {
   const RouterConfig config_;
   const PeerName name_;
   const uint64_t uid_;
+  ipam::Allocator* const allocator_;
   Readiness readiness_;
 };
 

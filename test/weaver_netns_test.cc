@@ -90,7 +90,7 @@ TEST_CASE("weave status shows the router's real state", "[netns]") {
                      " TrustedSubnets: 192.168.250.0/24\n"
                      "\n"
                      "        Service: ipam\n"
-                     "         Status: idle\n"
+                     "         Status: ready\n"
                      "          Range: 10.40.0.0/16\n"
                      "  DefaultSubnet: 10.40.0.0/16\n"
                      "\n"));

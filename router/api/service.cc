@@ -1,11 +1,123 @@
 #include "router/api/service.h"
 
+#include "common/log.h"
+#include "spdlog/spdlog.h"
+
 namespace weave::router {
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  // absl and gRPC share the canonical code numbers.
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      std::string(status.message()));
+}
 
 grpc::Status RouterService::GetStatus(grpc::ServerContext*, const v1::GetStatusRequest*,
                                       v1::Status* response) {
   *response = router_->Status();
   return grpc::Status::OK;
+}
+
+grpc::Status RouterService::AttachContainer(grpc::ServerContext*,
+                                            const v1::AttachContainerRequest* request,
+                                            v1::AttachContainerResponse* response) {
+  absl::StatusOr<v1::AttachContainerResponse> result = attacher_->Attach(*request);
+  if (!result.ok()) {
+    spdlog::warn("Attach {} {}: {}", request->container_id(), request->ifname(), result.status());
+    return ToGrpcStatus(result.status());
+  }
+  *response = std::move(*result);
+  return grpc::Status::OK;
+}
+
+grpc::Status RouterService::DetachContainer(grpc::ServerContext*,
+                                            const v1::DetachContainerRequest* request,
+                                            v1::DetachContainerResponse*) {
+  return ToGrpcStatus(attacher_->Detach(*request));
+}
+
+grpc::Status RouterService::CheckContainer(grpc::ServerContext*,
+                                           const v1::CheckContainerRequest* request,
+                                           v1::CheckContainerResponse*) {
+  return ToGrpcStatus(attacher_->Check(*request));
+}
+
+grpc::Status RouterService::GarbageCollect(grpc::ServerContext*,
+                                           const v1::GarbageCollectRequest* request,
+                                           v1::GarbageCollectResponse* response) {
+  absl::StatusOr<uint32_t> released = attacher_->GarbageCollect(*request);
+  if (!released.ok()) return ToGrpcStatus(released.status());
+  response->set_released(*released);
+  return grpc::Status::OK;
+}
+
+grpc::Status RouterService::AllocateAddress(grpc::ServerContext*,
+                                            const v1::AllocateAddressRequest* request,
+                                            v1::AllocateAddressResponse* response) {
+  if (request->container_id().empty()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "container ID is empty");
+  }
+  absl::StatusOr<ipam::Allocation> allocation =
+      allocator_->Allocate({request->container_id(), request->ifname(), "", ""});
+  if (!allocation.ok()) return ToGrpcStatus(allocation.status());
+  response->mutable_ip()->set_address(allocation->address.ToString());
+  return grpc::Status::OK;
+}
+
+grpc::Status RouterService::ReleaseAddress(grpc::ServerContext*,
+                                           const v1::ReleaseAddressRequest* request,
+                                           v1::ReleaseAddressResponse*) {
+  return ToGrpcStatus(allocator_->Release(request->container_id(), request->ifname()));
+}
+
+grpc::Status RouterService::ListEndpoints(grpc::ServerContext*, const v1::ListEndpointsRequest*,
+                                          v1::ListEndpointsResponse* response) {
+  if (absl::StatusOr<v1::Endpoint> bridge = attacher_->BridgeEndpoint(); bridge.ok()) {
+    *response->add_endpoints() = std::move(*bridge);
+  }
+  for (v1::Endpoint& endpoint : endpoints_->List()) {
+    *response->add_endpoints() = std::move(endpoint);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status RouterService::WatchEndpoints(grpc::ServerContext* context,
+                                           const v1::WatchEndpointsRequest*,
+                                           grpc::ServerWriter<v1::EndpointEvent>* writer) {
+  std::unique_ptr<EndpointRegistry::Subscription> subscription = endpoints_->Subscribe();
+  // The sync API has no cancellation callback: wake up now and then to notice a client that
+  // went away or a router shutting down.
+  while (!context->IsCancelled() && !shutting_down_) {
+    std::optional<v1::EndpointEvent> event = subscription->Next(absl::Milliseconds(200));
+    if (event && !writer->Write(*event)) break;
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status RouterService::Expose(grpc::ServerContext*, const v1::ExposeRequest* request,
+                                   v1::ExposeResponse* response) {
+  std::optional<net::Cidr> wanted;
+  if (!request->cidr().empty()) {
+    absl::StatusOr<net::Cidr> cidr = net::Cidr::Parse(request->cidr());
+    if (!cidr.ok()) return ToGrpcStatus(cidr.status());
+    wanted = *cidr;
+  }
+  absl::StatusOr<net::Cidr> exposed = attacher_->Expose(wanted);
+  if (!exposed.ok()) return ToGrpcStatus(exposed.status());
+  response->set_cidr(exposed->ToString());
+  return grpc::Status::OK;
+}
+
+}  // namespace weave::router
+
+namespace weave::router {
+
+grpc::Status RouterService::Reset(grpc::ServerContext*, const v1::ResetRequest*,
+                                  v1::ResetResponse*) {
+  spdlog::info("Reset requested: removing this node's network state");
+  absl::Status torn_down = attacher_->Teardown();
+  if (on_reset_) on_reset_();
+  return ToGrpcStatus(torn_down);
 }
 
 }  // namespace weave::router

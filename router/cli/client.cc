@@ -27,13 +27,32 @@ RouterClient::RouterClient(std::string socket_path, absl::Duration timeout)
       stub_(v1::Router::NewStub(
           grpc::CreateChannel("unix://" + socket_path_, grpc::InsecureChannelCredentials()))) {}
 
-absl::StatusOr<v1::Status> RouterClient::GetStatus() {
+template <typename Request, typename Response>
+absl::StatusOr<Response> RouterClient::Call(
+    grpc::Status (v1::Router::Stub::*method)(grpc::ClientContext*, const Request&, Response*),
+    const Request& request) {
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
-  v1::Status response;
-  grpc::Status status = stub_->GetStatus(&context, v1::GetStatusRequest(), &response);
+  Response response;
+  grpc::Status status = ((*stub_).*method)(&context, request, &response);
   if (!status.ok()) return FromGrpc(status, socket_path_);
   return response;
+}
+
+absl::StatusOr<v1::Status> RouterClient::GetStatus() {
+  return Call(&v1::Router::Stub::GetStatus, v1::GetStatusRequest());
+}
+
+absl::StatusOr<v1::ListEndpointsResponse> RouterClient::ListEndpoints() {
+  return Call(&v1::Router::Stub::ListEndpoints, v1::ListEndpointsRequest());
+}
+
+absl::StatusOr<v1::ExposeResponse> RouterClient::Expose(const v1::ExposeRequest& request) {
+  return Call(&v1::Router::Stub::Expose, request);
+}
+
+absl::StatusOr<v1::ResetResponse> RouterClient::Reset() {
+  return Call(&v1::Router::Stub::Reset, v1::ResetRequest());
 }
 
 }  // namespace weave::cli

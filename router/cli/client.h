@@ -17,8 +17,17 @@ class RouterClient {
   // Errors are one line. When nothing answers on the socket: Unavailable with
   // "the weave router is not running (nothing answers on <socket>: <reason>)".
   absl::StatusOr<v1::Status> GetStatus();
+  absl::StatusOr<v1::ListEndpointsResponse> ListEndpoints();
+  absl::StatusOr<v1::ExposeResponse> Expose(const v1::ExposeRequest& request);
+  absl::StatusOr<v1::ResetResponse> Reset();
 
  private:
+  // One unary call with the deadline, errors mapped as described above.
+  template <typename Request, typename Response>
+  absl::StatusOr<Response> Call(
+      grpc::Status (v1::Router::Stub::*method)(grpc::ClientContext*, const Request&, Response*),
+      const Request& request);
+
   std::string socket_path_;
   absl::Duration timeout_;
   std::unique_ptr<v1::Router::Stub> stub_;

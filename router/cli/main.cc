@@ -2,14 +2,25 @@
 //
 //   weave [--local] [--socket PATH] status [peers|connections|targets|ipam]
 //   weave report
+//   weave ps
+//   weave expose [CIDR]
+//   weave setup-cni
+//   weave reset
 //   weave version
+#include <filesystem>
 #include <iostream>
 #include <string>
 
 #include <google/protobuf/util/json_util.h>
 
 #include "CLI/CLI.hpp"
+#include "common/config/values.h"
+#include "common/netlink/netlink.h"
+#include "ipam/sqlite_store.h"
 #include "router/cli/client.h"
+#include "router/cli/setup_cni.h"
+#include "router/pods/attacher.h"
+#include "router/teardown.h"
 #include "router/config.h"
 #include "router/status/render.h"
 
@@ -64,6 +75,48 @@ int Report(weave::cli::RouterClient& client) {
   return 0;
 }
 
+// "<container id (12)> <mac> <address>...", the bridge first as weave:expose.
+int Ps(weave::cli::RouterClient& client) {
+  absl::StatusOr<weave::v1::ListEndpointsResponse> endpoints = client.ListEndpoints();
+  if (!endpoints.ok()) return Fail(endpoints.status());
+  for (const weave::v1::Endpoint& e : endpoints->endpoints()) {
+    std::cout << e.container_id().substr(0, 12) << " " << e.mac();
+    for (const std::string& address : e.addresses()) std::cout << " " << address;
+    std::cout << "\n";
+  }
+  return 0;
+}
+
+int Expose(weave::cli::RouterClient& client, const std::string& cidr) {
+  weave::v1::ExposeRequest request;
+  request.set_cidr(cidr);
+  absl::StatusOr<weave::v1::ExposeResponse> exposed = client.Expose(request);
+  if (!exposed.ok()) return Fail(exposed.status());
+  std::cout << exposed->cidr() << std::endl;
+  return 0;
+}
+
+// Through the router when it runs; otherwise directly, so that a node whose router is gone
+// can still be cleaned.
+int Reset(weave::cli::RouterClient& client, const std::string& db_prefix) {
+  absl::StatusOr<weave::v1::ResetResponse> reset = client.Reset();
+  if (reset.ok()) return 0;
+  if (!absl::IsUnavailable(reset.status())) return Fail(reset.status());
+  absl::StatusOr<std::unique_ptr<weave::netlink::Netlink>> host = weave::netlink::OpenNetlink();
+  if (!host.ok()) return Fail(host.status());
+  absl::Status links = weave::router::TeardownLinks(**host, weave::router::kBridgeName);
+  absl::Status store = weave::router::RemoveStore(weave::ipam::StorePath(db_prefix));
+  if (!links.ok()) return Fail(links);
+  if (!store.ok()) return Fail(store);
+  return 0;
+}
+
+std::string SelfDirectory() {
+  std::error_code ec;
+  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? "." : self.parent_path().string();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -80,11 +133,47 @@ int main(int argc, char** argv) {
   status->add_option("what", sub, "peers, connections, targets or ipam");
   CLI::App* report = app.add_subcommand("report", "Print the full status as JSON");
   CLI::App* version = app.add_subcommand("version", "Print the version");
+  CLI::App* ps = app.add_subcommand("ps", "List attached containers with MAC and addresses");
+  std::string expose_cidr;
+  CLI::App* expose = app.add_subcommand("expose", "Give the bridge an address in the range");
+  expose->add_option("cidr", expose_cidr, "Address or CIDR (default: allocate)")
+      ->envname("WEAVE_EXPOSE_IP");
+  std::string db_prefix = "/weavedb/weave-net";
+  CLI::App* reset = app.add_subcommand("reset", "Remove everything weave made on this node");
+  reset->add_option("--db-prefix", db_prefix, "Path prefix of the router's store");
+
+  std::string host_root = "/";
+  weave::cli::SetupCniOptions cni;
+  std::string hairpin = "true";
+  CLI::App* setup_cni = app.add_subcommand("setup-cni", "Install the CNI plugin and config");
+  setup_cni->add_option("--host-root", host_root, "Where the host's / is mounted")
+      ->envname("HOST_ROOT");
+  setup_cni->add_option("--cni-bin-dir", cni.bin_dir, "Default <host-root>/opt/cni/bin")
+      ->envname("WEAVE_CNI_PLUGIN_DIR");
+  setup_cni->add_option("--cni-conf-dir", cni.conf_dir, "Default <host-root>/etc/cni/net.d");
+  setup_cni->add_option("--plugin-binary", cni.plugin_binary,
+                        "The weave-net binary (default: beside this program)");
+  setup_cni->add_option("--hairpin-mode", hairpin, "hairpinMode in the conflist")
+      ->envname("HAIRPIN_MODE");
   CLI11_PARSE(app, argc, argv);
 
   weave::cli::RouterClient client(socket, absl::Seconds(5));
   if (status->parsed()) return Status(client, sub);
   if (report->parsed()) return Report(client);
+  if (ps->parsed()) return Ps(client);
+  if (expose->parsed()) return Expose(client, expose_cidr);
+  if (reset->parsed()) return Reset(client, db_prefix);
+  if (setup_cni->parsed()) {
+    std::string root = host_root == "/" ? "" : host_root;
+    if (cni.bin_dir.empty()) cni.bin_dir = root + "/opt/cni/bin";
+    if (cni.conf_dir.empty()) cni.conf_dir = root + "/etc/cni/net.d";
+    if (cni.plugin_binary.empty()) cni.plugin_binary = SelfDirectory() + "/weave-net";
+    absl::StatusOr<bool> on = weave::config::ParseBool({"--hairpin-mode", "HAIRPIN_MODE"}, hairpin);
+    if (!on.ok()) return Fail(on.status());
+    cni.hairpin = *on;
+    if (absl::Status done = weave::cli::SetupCni(cni); !done.ok()) return Fail(done);
+    return 0;
+  }
   if (version->parsed()) {
     std::cout << "weave " << WEAVE_VERSION << std::endl;
     return 0;
