@@ -404,7 +404,7 @@ TEST_CASE("Allocate and Release throughput (printed, not asserted)", "[ipam]") {
   TempDir dir;
   auto sqlite = SqliteStore::Open(dir.File("weave-netdata.db"));
   REQUIRE_OK(sqlite);
-  measure("SqliteStore (synchronous=FULL)", sqlite->get(), 200);
+  measure("SqliteStore (WAL, synchronous=NORMAL)", sqlite->get(), 200);
 }
 
 }  // namespace

@@ -1,8 +1,9 @@
 // The Store on disk: one SQLite database at <db-prefix>data.db (/weavedb/weave-netdata.db in
 // the DaemonSet, on the host's /var/lib/weave).
 //
-// Durability: WAL journal with synchronous=FULL, every write one transaction, so a write that
-// returned OK survives kill -9 and power loss, and a write cut short leaves no trace.
+// Durability: WAL journal with synchronous=NORMAL, every write one transaction, so a write that
+// returned OK survives kill -9 of the process, and a write cut short leaves no trace. A power
+// loss may undo the last writes; see the comment in Open for why that is safe here.
 //
 // Sharing: several connections (processes) may open the same file; SQLite's file locks
 // serialise their writes and the file stays consistent. A writer waits up to busy_timeout for

@@ -21,6 +21,8 @@
 #include "router/flags.h"
 #include "router/http_routes.h"
 #include "router/identity.h"
+#include "common/nft/linux_backend.h"
+#include "router/net/masquerade.h"
 #include "router/net/range_check.h"
 #include "router/pods/attacher.h"
 #include "router/router.h"
@@ -64,13 +66,23 @@ int Fail(const absl::Status& status) {
 // Bridge, its address and the pods attached before a restart. Failures here are fatal: a
 // router that cannot attach pods must not report ready.
 absl::Status SetUpNetwork(const RouterConfig& config, PeerName name, netlink::Netlink& host,
-                          Attacher& attacher) {
+                          Attacher& attacher, EndpointRegistry& endpoints,
+                          Masquerade& masquerade) {
   ASSIGN_OR_RETURN(std::vector<netlink::Route> routes, host.ListRoutes());
   RETURN_IF_ERROR(CheckRangeIsFree(config.ipalloc_range, routes, kBridgeName));
   RETURN_IF_ERROR(attacher.EnsureBridge(name));
   ASSIGN_OR_RETURN(net::Cidr exposed, attacher.Expose(config.expose));
   (void)exposed;
-  return attacher.Restore();
+  RETURN_IF_ERROR(attacher.Restore());
+  std::vector<net::Ipv4> local_pods;
+  for (const v1::Endpoint& endpoint : endpoints.List()) {
+    for (const std::string& address : endpoint.addresses()) {
+      if (absl::StatusOr<net::Cidr> cidr = net::Cidr::Parse(address); cidr.ok()) {
+        local_pods.push_back(cidr->address());
+      }
+    }
+  }
+  return masquerade.Install(local_pods);
 }
 
 int Run(const RouterConfig& config) {
@@ -88,17 +100,24 @@ int Run(const RouterConfig& config) {
       ipam::SingleOwnerAllocator::Create(config.ipalloc_range, store->get());
   if (!allocator.ok()) return Fail(allocator.status());
 
+  absl::StatusOr<std::unique_ptr<nft::LinuxBackend>> nft_backend = nft::LinuxBackend::Open();
+  if (!nft_backend.ok()) return Fail(nft_backend.status());
+  Masquerade masquerade(nft_backend->get(), {config.ipalloc_range, config.no_masq_local});
+
   Router router(config, name, RandomPeerUid(), allocator->get());
   EndpointRegistry endpoints;
   std::unique_ptr<PodNamespaceOpener> opener = NewLinuxPodNamespaceOpener();
   Attacher attacher({kBridgeName, config.mtu, config.hairpin}, host->get(), opener.get(),
-                    allocator->get(), &endpoints);
+                    allocator->get(), &endpoints, &masquerade);
   spdlog::info("weaver {} starting: peer {}({}), range {}, ipalloc-init {}, targets {}",
                WEAVE_VERSION, name.ToString(), config.nickname, config.ipalloc_range.ToString(),
                config.ipalloc_init.ToString(), config.peers.size());
 
   std::atomic<bool> reset = false;
-  RouterService service(&router, &attacher, allocator->get(), &endpoints, [&reset] {
+  RouterService service(&router, &attacher, allocator->get(), &endpoints, [&] {
+    if (absl::Status removed = masquerade.Remove(); !removed.ok()) {
+      spdlog::error("Removing table inet {}: {}", kRouterTable, removed);
+    }
     reset = true;
     kill(getpid(), SIGTERM);  // wakes the sigwait below
   });
@@ -121,7 +140,9 @@ int Run(const RouterConfig& config) {
   if (started.ok() && config.status_addr) {
     started = listen("status", *config.status_addr, StatusRoutes(source));
   }
-  if (started.ok()) started = SetUpNetwork(config, name, **host, attacher);
+  if (started.ok()) {
+    started = SetUpNetwork(config, name, **host, attacher, endpoints, masquerade);
+  }
   if (!started.ok()) {
     service.Shutdown();
     return Fail(started);

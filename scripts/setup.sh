@@ -14,6 +14,7 @@ packages=(
   libcli11-dev libspdlog-dev libfmt-dev
   # kernel test and demo tools
   iproute2 iputils-ping nftables procps kmod curl ncat iperf3 tcpdump python3-grpcio
+  containernetworking-plugins
 )
 
 missing=()

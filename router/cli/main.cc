@@ -16,7 +16,9 @@
 #include "CLI/CLI.hpp"
 #include "common/config/values.h"
 #include "common/netlink/netlink.h"
+#include "common/nft/linux_backend.h"
 #include "ipam/sqlite_store.h"
+#include "router/net/masquerade.h"
 #include "router/cli/client.h"
 #include "router/cli/setup_cni.h"
 #include "router/pods/attacher.h"
@@ -105,8 +107,18 @@ int Reset(weave::cli::RouterClient& client, const std::string& db_prefix) {
   absl::StatusOr<std::unique_ptr<weave::netlink::Netlink>> host = weave::netlink::OpenNetlink();
   if (!host.ok()) return Fail(host.status());
   absl::Status links = weave::router::TeardownLinks(**host, weave::router::kBridgeName);
+  absl::Status table = absl::OkStatus();
+  if (auto backend = weave::nft::LinuxBackend::Open(); backend.ok()) {
+    weave::nft::Transaction transaction;
+    transaction.Add(
+        weave::nft::DeleteTable{{weave::nft::Family::kInet, weave::router::kRouterTable}});
+    table = (*backend)->Apply(transaction);
+  } else {
+    table = backend.status();
+  }
   absl::Status store = weave::router::RemoveStore(weave::ipam::StorePath(db_prefix));
   if (!links.ok()) return Fail(links);
+  if (!table.ok()) return Fail(table);
   if (!store.ok()) return Fail(store);
   return 0;
 }

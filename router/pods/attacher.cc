@@ -43,12 +43,14 @@ std::string HostVethName(const std::string& container_id, const std::string& ifn
 }
 
 Attacher::Attacher(AttacherOptions options, netlink::Netlink* host, PodNamespaceOpener* opener,
-                   ipam::Allocator* allocator, EndpointRegistry* endpoints)
+                   ipam::Allocator* allocator, EndpointRegistry* endpoints,
+                   PodAddressObserver* observer)
     : options_(std::move(options)),
       host_(host),
       opener_(opener),
       allocator_(allocator),
-      endpoints_(endpoints) {}
+      endpoints_(endpoints),
+      observer_(observer) {}
 
 absl::Status Attacher::EnsureBridge(PeerName mac) {
   std::lock_guard lock(mu_);
@@ -276,6 +278,11 @@ absl::StatusOr<v1::AttachContainerResponse> Attacher::AttachLocked(
                  announced);
   }
 
+  if (observer_ != nullptr) {
+    RETURN_IF_ERROR(Context(observer_->PodAttached(address.address()),
+                            absl::StrCat("recording local pod ", address.ToString())));
+  }
+
   v1::Endpoint endpoint;
   endpoint.set_container_id(id);
   endpoint.set_ifname(ifname);
@@ -299,6 +306,18 @@ absl::Status Attacher::Detach(const v1::DetachContainerRequest& request) {
 }
 
 absl::Status Attacher::DetachLocked(const std::string& container_id, const std::string& ifname) {
+  // The address is forgotten by the local-pods set before it can be handed out again.
+  absl::Status forgotten = absl::OkStatus();
+  if (observer_ != nullptr) {
+    absl::StatusOr<std::vector<ipam::Allocation>> allocations = allocator_->List();
+    if (allocations.ok()) {
+      for (const ipam::Allocation& a : *allocations) {
+        if (a.container_id == container_id && a.ifname == ifname) {
+          forgotten.Update(observer_->PodDetached(a.address.address()));
+        }
+      }
+    }
+  }
   // Release first: DEL must free the address even when the veth is long gone.
   absl::Status released = allocator_->Release(container_id, ifname);
   std::string host_name = HostVethName(container_id, ifname);
@@ -306,6 +325,7 @@ absl::Status Attacher::DetachLocked(const std::string& container_id, const std::
   if (absl::IsNotFound(deleted)) deleted = absl::OkStatus();
   endpoints_->Remove(container_id, ifname);
   RETURN_IF_ERROR(Context(released, absl::StrCat("releasing the address of ", container_id)));
+  RETURN_IF_ERROR(Context(forgotten, "removing the pod from the local-pods set"));
   return Context(deleted, absl::StrCat("deleting ", host_name));
 }
 
@@ -353,12 +373,12 @@ absl::StatusOr<uint32_t> Attacher::GarbageCollect(const v1::GarbageCollectReques
   for (const v1::Attachment& a : request.valid_attachments()) {
     valid.insert({a.container_id(), a.ifname()});
   }
-  ASSIGN_OR_RETURN(std::vector<ipam::Allocation> allocations, allocator_->List());
+  // Only interfaces this attacher made: addresses handed out through weave-ipam belong to
+  // another network's plugin and are not ours to collect.
   uint32_t released = 0;
-  for (const ipam::Allocation& allocation : allocations) {
-    if (allocation.container_id == kExposeOwner) continue;
-    if (valid.count({allocation.container_id, allocation.ifname})) continue;
-    RETURN_IF_ERROR(DetachLocked(allocation.container_id, allocation.ifname));
+  for (const v1::Endpoint& endpoint : endpoints_->List()) {
+    if (valid.count({endpoint.container_id(), endpoint.ifname()})) continue;
+    RETURN_IF_ERROR(DetachLocked(endpoint.container_id(), endpoint.ifname()));
     released++;
   }
   if (released > 0) spdlog::info("Garbage collection released {} pod interfaces", released);

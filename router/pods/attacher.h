@@ -22,6 +22,7 @@
 #include "common/netlink/netlink.h"
 #include "common/peer_name.h"
 #include "ipam/allocator.h"
+#include "router/net/masquerade.h"
 #include "router/pods/endpoints.h"
 #include "router/pods/pod_namespace.h"
 #include "weave/router.pb.h"
@@ -43,8 +44,11 @@ std::string HostVethName(const std::string& container_id, const std::string& ifn
 
 class Attacher {
  public:
+  // `observer` (may be null) hears of every pod address attached or detached, synchronously,
+  // before the call returns: the router keeps its local-pods set in nftables with it.
   Attacher(AttacherOptions options, netlink::Netlink* host, PodNamespaceOpener* opener,
-           ipam::Allocator* allocator, EndpointRegistry* endpoints);
+           ipam::Allocator* allocator, EndpointRegistry* endpoints,
+           PodAddressObserver* observer = nullptr);
 
   // Creates the bridge if needed, with the pods' MTU and the peer name as its MAC, and up.
   absl::Status EnsureBridge(PeerName mac);
@@ -66,7 +70,8 @@ class Attacher {
   absl::StatusOr<v1::AttachContainerResponse> Attach(const v1::AttachContainerRequest& request);
   absl::Status Detach(const v1::DetachContainerRequest& request);
   absl::Status Check(const v1::CheckContainerRequest& request);
-  // Detaches every pod interface that is not in `valid`; returns how many.
+  // Detaches every pod interface this attacher made that is not in `valid`; returns how
+  // many. Addresses allocated through weave-ipam (no veth of ours) are left alone.
   absl::StatusOr<uint32_t> GarbageCollect(const v1::GarbageCollectRequest& request);
 
  private:
@@ -80,6 +85,7 @@ class Attacher {
   PodNamespaceOpener* const opener_;
   ipam::Allocator* const allocator_;
   EndpointRegistry* const endpoints_;
+  PodAddressObserver* const observer_;
   std::mutex mu_;
 };
 

@@ -158,6 +158,13 @@ absl::Status NetnsCluster::BuildNode(int index) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::string> NetnsCluster::AddPodNamespace(const std::string& suffix) {
+  std::string name = absl::StrCat(prefix_, "-", suffix);
+  RETURN_IF_ERROR(AddOwnedNamespace(name));
+  RETURN_IF_ERROR(Run({"ip", "-n", name, "link", "set", "lo", "up"}));
+  return absl::StrCat("/run/netns/", name);
+}
+
 absl::Status NetnsCluster::AddOwnedNamespace(const std::string& name) {
   RETURN_IF_ERROR(AddNamespace(name));
   owned_namespaces_.push_back(name);

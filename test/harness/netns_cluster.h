@@ -111,6 +111,11 @@ class NetnsCluster {
   // reports as a failed test.
   NetnsNode& node(int index) { return *nodes_.at(index - 1); }
 
+  // A further namespace owned by the cluster, "<prefix>-<suffix>" with lo up, for a pod: the
+  // CNI plugin attaches it like a runtime's sandbox. Deleted at teardown (before the nodes)
+  // and swept after a crash like the others. Returns its path, /run/netns/<name>.
+  absl::StatusOr<std::string> AddPodNamespace(const std::string& suffix);
+
   // Writes the last `max_lines` lines of every process log, each under a header naming the node
   // and the label.
   void DumpLogs(std::ostream& out, int max_lines = 100) const;
