@@ -107,8 +107,11 @@ int Run(const RouterConfig& config) {
   Router router(config, name, RandomPeerUid(), allocator->get());
   EndpointRegistry endpoints;
   std::unique_ptr<PodNamespaceOpener> opener = NewLinuxPodNamespaceOpener();
+  // The reaper deletes pod veths off the CNI DEL path, on its own socket.
+  absl::StatusOr<std::unique_ptr<netlink::Netlink>> reaper = netlink::OpenNetlink();
+  if (!reaper.ok()) return Fail(reaper.status());
   Attacher attacher({kBridgeName, config.mtu, config.hairpin}, host->get(), opener.get(),
-                    allocator->get(), &endpoints, &masquerade);
+                    allocator->get(), &endpoints, &masquerade, std::move(*reaper));
   spdlog::info("weaver {} starting: peer {}({}), range {}, ipalloc-init {}, targets {}",
                WEAVE_VERSION, name.ToString(), config.nickname, config.ipalloc_range.ToString(),
                config.ipalloc_init.ToString(), config.peers.size());

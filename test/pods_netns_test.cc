@@ -181,9 +181,16 @@ TEST_CASE("ten pods on one node reach each other and the host, then DEL cleans u
     INFO(del.stdout_data);
     CHECK(del.exit.success());
   }
-  CHECK(t.VethsOnNode().empty());
-  ASSIGN_OR_REQUIRE(CommandResult ipam, t.Weave({"status", "ipam"}));
-  CHECK_THAT(ipam.stdout_data, Catch::Contains("(1 active)"));  // only the bridge
+  // DEL returns before the kernel has unregistered the veth (~30 ms each); the address is
+  // released once it is gone.
+  CHECK_OK(WaitFor([&] { return t.VethsOnNode().empty(); }, absl::Seconds(10),
+                   "every pod veth to be deleted"));
+  CHECK_OK(WaitFor(
+      [&] {
+        auto ipam = t.Weave({"status", "ipam"});
+        return ipam.ok() && absl::StrContains(ipam->stdout_data, "(1 active)");  // the bridge
+      },
+      absl::Seconds(10), "every pod address to be released"));
   // DEL again (kubelet retries) still succeeds.
   CHECK(t.Cni("DEL", pods[0], t.Config()).exit.success());
 }

@@ -116,6 +116,15 @@ absl::Status FakeNetlink::DeleteLink(absl::string_view name) {
   return absl::OkStatus();
 }
 
+absl::Status FakeNetlink::DeleteLinkByIndex(int index) {
+  auto it = links_.find(index);
+  if (it == links_.end()) {
+    RETURN_IF_ERROR(TakeInjectedFailure());
+    return ErrnoStatus(ENODEV, absl::StrCat("deleting link #", index));
+  }
+  return DeleteLink(std::string(it->second.info.name));
+}
+
 absl::Status FakeNetlink::SetUp(absl::string_view name, bool up) {
   RETURN_IF_ERROR(TakeInjectedFailure());
   const std::string what = absl::StrCat("setting link ", name, up ? " up" : " down");

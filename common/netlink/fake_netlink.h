@@ -58,6 +58,7 @@ class FakeNetlink final : public Netlink {
   absl::Status CreateVethPair(absl::string_view name, absl::string_view peer_name, int mtu,
                               int peer_netns_fd) override;
   absl::Status DeleteLink(absl::string_view name) override;
+  absl::Status DeleteLinkByIndex(int index) override;
   absl::Status SetUp(absl::string_view name, bool up) override;
   absl::Status SetMtu(absl::string_view name, int mtu) override;
   absl::Status SetMac(absl::string_view name, const MacAddress& mac) override;

@@ -56,6 +56,10 @@ class LinuxNetlink final : public Netlink {
     return Execute(EncodeDeleteLink(name), what);
   }
 
+  absl::Status DeleteLinkByIndex(int index) override {
+    return Execute(EncodeDeleteLinkByIndex(index), absl::StrCat("deleting link #", index));
+  }
+
   absl::Status SetUp(absl::string_view name, bool up) override {
     return SetLink(name, {.up = up}, absl::StrCat("setting link ", name, up ? " up" : " down"));
   }

@@ -297,6 +297,10 @@ Request EncodeDeleteLink(absl::string_view name) {
   return request;
 }
 
+Request EncodeDeleteLinkByIndex(int index) {
+  return LinkRequest(RTM_DELLINK, NLM_F_ACK, AF_UNSPEC, index);
+}
+
 Request EncodeSetLink(absl::string_view name, const LinkChange& change) {
   ifinfomsg* ifi;
   Request request = Request::WithHeader(RTM_SETLINK, NLM_F_ACK, &ifi);

@@ -78,6 +78,8 @@ Request EncodeCreateBridge(absl::string_view name, int mtu);
 Request EncodeCreateVeth(absl::string_view name, absl::string_view peer_name, int mtu,
                          int peer_netns_fd);
 Request EncodeDeleteLink(absl::string_view name);
+// By interface index: deletes exactly that link even if its name has been reused since.
+Request EncodeDeleteLinkByIndex(int index);
 
 // What an RTM_SETLINK changes; what is unset stays as it is.
 struct LinkChange {

@@ -55,6 +55,10 @@ class Netlink {
 
   // Deletes the link (and a veth's peer, wherever it is). NotFound when absent.
   virtual absl::Status DeleteLink(absl::string_view name) = 0;
+  // Deletes the link with this index (NotFound when absent): unlike a name, an index is never
+  // reused for another link while this one exists, so a late deletion cannot hit a newer link
+  // that took the same name.
+  virtual absl::Status DeleteLinkByIndex(int index) = 0;
 
   // The administrative state. Taking a link down removes the routes through it.
   virtual absl::Status SetUp(absl::string_view name, bool up) = 0;

@@ -105,7 +105,10 @@ void CheckLinkLifecycle(const ConformanceEnv& env) {
   CHECK_ERROR(nl.DeleteLink("veth-a"), absl::StatusCode::kNotFound, "deleting link veth-a: ENODEV");
   CHECK_ERROR(nl.DeleteLink("lo"), absl::StatusCode::kFailedPrecondition,
               "deleting link lo: EOPNOTSUPP");
-  REQUIRE_OK(nl.DeleteLink("br-test"));
+  const int bridge_index = nl.GetLink("br-test")->index;
+  REQUIRE_OK(nl.DeleteLinkByIndex(bridge_index));
+  CHECK_ERROR(nl.DeleteLinkByIndex(bridge_index), absl::StatusCode::kNotFound,
+              absl::StrCat("deleting link #", bridge_index, ": ENODEV"));
   CHECK(nl.ListLinks()->size() == 1);
 }
 

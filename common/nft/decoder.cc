@@ -485,8 +485,7 @@ absl::StatusOr<Element> SingleElement(SetKeyType type, const std::string& key) {
 
 }  // namespace
 
-Rule DecodeRule(Family family, const nftnl_rule& rule) {
-  (void)family;  // The dependencies of all three families are recognised alike.
+Rule DecodeRule(const nftnl_rule& rule) {
   Rule out;
   out.handle = nftnl_rule_get_u64(&rule, NFTNL_RULE_HANDLE);
   out.comment = CommentOf(rule);

@@ -16,7 +16,7 @@ namespace weave::nft {
 // The rule's statements (normalized, see Normalize), comment, counters and handle. A rule with an
 // expression sequence the model cannot express comes back with no statements and `undecoded`
 // holding libnftnl's text of it, never as an error.
-Rule DecodeRule(Family family, const nftnl_rule& rule);
+Rule DecodeRule(const nftnl_rule& rule);
 
 // One element as the kernel dumps it: key bytes, and whether it closes an interval.
 struct RawElement {

@@ -20,7 +20,7 @@ using testdata::Net;
 Rule RoundTrip(Family family, const Rule& rule) {
   absl::StatusOr<NftnlRulePtr> encoded = EncodeRule(TableId{family, "t"}, "c", rule);
   REQUIRE_OK(encoded);
-  return DecodeRule(family, **encoded);
+  return DecodeRule(**encoded);
 }
 
 TEST_CASE("every rule of the shared tables decodes back to itself") {
@@ -67,7 +67,7 @@ TEST_CASE("a rule in an encoding the model lacks comes back undecoded, not as an
   nftnl_rule_add_expr(rule.get(), cmp);
   nftnl_rule_add_expr(rule.get(), nftnl_expr_alloc("quota"));
 
-  const Rule decoded = DecodeRule(Family::kInet, *rule);
+  const Rule decoded = DecodeRule(*rule);
   CHECK(decoded.statements.empty());
   CHECK(decoded.handle == 9);
   CHECK(decoded.undecoded == RuleText(*rule));

@@ -475,9 +475,6 @@ class BatchWriter {
   absl::Status WriteRules(const TableId& table, const Chain& chain) {
     for (size_t i = 0; i < chain.rules.size(); ++i) {
       const std::string what = absl::StrCat("rule ", i + 1, " of chain ", chain.name);
-      absl::Status status = ValidateRule(table.family, chain.rules[i]);
-      if (!status.ok())
-        return absl::InvalidArgumentError(absl::StrCat(what, ": ", status.message()));
       NftnlRulePtr rule = NewRule(table, chain.name, chain.rules[i]);
       nlmsghdr* nlh = Header(NFT_MSG_NEWRULE, table.family, NLM_F_CREATE | NLM_F_APPEND, what,
                              absl::StrCat(Describe(table), " ", chain.name));

@@ -493,7 +493,7 @@ absl::StatusOr<std::optional<Table>> LinuxBackend::DumpOnce(Family family, absl:
                                    nftnl_rule_get_str(rule.get(), NFTNL_RULE_CHAIN));
                                if (it == chain_index.end())
                                  return absl::OkStatus();  // Added after the chain dump.
-                               table.chains[it->second].rules.push_back(DecodeRule(family, *rule));
+                               table.chains[it->second].rules.push_back(DecodeRule(*rule));
                                return absl::OkStatus();
                              }));
   }

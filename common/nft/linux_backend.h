@@ -8,7 +8,9 @@
 //
 // Dump reads the table, its sets with their elements, its chains and rules, and decodes rules back
 // into the model (see Backend::Dump); it retries if the ruleset generation changed while reading,
-// so what it returns was the state at one moment.
+// so what it returns was the state at one moment. The elements of a hash (non-interval) set are
+// read until two reads agree: the kernel resumes a multi-message set dump by position, and a
+// background resize of the hash table in between repeats or skips elements.
 //
 // Needs CAP_NET_ADMIN in the network namespace of the socket. Thread-safe (calls are serialized).
 #pragma once

@@ -57,8 +57,11 @@ bool IsKeyword(absl::string_view name) {
   return keywords->contains(name);
 }
 
+// Text nft cannot print back inside "...": quotes and control characters.
 bool HasQuote(absl::string_view text) {
-  return text.find('"') != absl::string_view::npos || text.find('\0') != absl::string_view::npos;
+  return std::any_of(text.begin(), text.end(), [](char c) {
+    return c == '"' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+  });
 }
 
 absl::Status Invalid(absl::string_view where, absl::string_view problem) {
@@ -171,8 +174,9 @@ absl::Status ValidateStatement(Family family, const Statement& statement) {
   if (const auto* match = std::get_if<Match>(&statement)) return ValidateMatch(family, *match);
   if (const auto* log = std::get_if<Log>(&statement)) {
     if (log->prefix.size() > kMaxLogPrefixLength || HasQuote(log->prefix)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("log prefix must be at most ", kMaxLogPrefixLength, " bytes without '\"'"));
+      return absl::InvalidArgumentError(absl::StrCat("log prefix must be at most ",
+                                                     kMaxLogPrefixLength,
+                                                     " bytes without '\"' or control characters"));
     }
     return absl::OkStatus();
   }
@@ -395,8 +399,8 @@ absl::Status ValidateName(absl::string_view name, absl::string_view what) {
 
 absl::Status ValidateRule(Family family, const Rule& rule) {
   if (rule.comment.size() > kMaxCommentLength || HasQuote(rule.comment)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("comment must be at most ", kMaxCommentLength, " bytes without '\"'"));
+    return absl::InvalidArgumentError(absl::StrCat("comment must be at most ", kMaxCommentLength,
+                                                   " bytes without '\"' or control characters"));
   }
   if (rule.statements.size() > kMaxStatements) {
     return absl::InvalidArgumentError(

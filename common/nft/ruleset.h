@@ -198,7 +198,7 @@ using Statement = std::variant<Match, Counter, Log, SetMark, Masquerade, Verdict
 
 struct Rule {
   std::vector<Statement> statements;
-  std::string comment;  // Empty for none; at most 128 bytes, no '"'.
+  std::string comment;  // Empty for none; at most 128 bytes, no '"' or control characters.
   // Set by Dump (the kernel's handle), 0 otherwise; ignored by ==.
   uint64_t handle = 0;
   // Set by Dump for a rule it could not decode into statements (someone else's rule): the

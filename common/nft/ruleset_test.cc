@@ -149,6 +149,7 @@ TEST_CASE("ValidateTable accepts the shared tables and names what is wrong in ba
   CHECK_THAT(error(with_rule(Rule{{Is(Field::kIifname, Ifname{"a-name-that-is-too-long"})}})),
              Contains("longer than 15"));
   CHECK_THAT(error(with_rule(Rule{{}, "say \"hi\""})), Contains("comment"));
+  CHECK_THAT(error(with_rule(Rule{{Log{"two\nlines", 86}}})), Contains("log prefix"));
   CHECK_THAT(error(with_rule(Rule{{Jump("set")}})),
              Contains("jump target \"set\" is an nft keyword"));
 

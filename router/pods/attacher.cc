@@ -44,13 +44,54 @@ std::string HostVethName(const std::string& container_id, const std::string& ifn
 
 Attacher::Attacher(AttacherOptions options, netlink::Netlink* host, PodNamespaceOpener* opener,
                    ipam::Allocator* allocator, EndpointRegistry* endpoints,
-                   PodAddressObserver* observer)
+                   PodAddressObserver* observer, std::unique_ptr<netlink::Netlink> reaper)
     : options_(std::move(options)),
       host_(host),
       opener_(opener),
       allocator_(allocator),
       endpoints_(endpoints),
-      observer_(observer) {}
+      observer_(observer),
+      reaper_(std::move(reaper)) {
+  if (reaper_) reap_thread_ = std::thread([this] { ReapLoop(); });
+}
+
+Attacher::~Attacher() {
+  if (!reap_thread_.joinable()) return;
+  {
+    std::lock_guard lock(reap_mu_);
+    stopping_ = true;
+  }
+  reap_cv_.notify_all();
+  reap_thread_.join();
+}
+
+void Attacher::ReapLoop() {
+  while (true) {
+    Removal removal;
+    {
+      std::unique_lock lock(reap_mu_);
+      reap_cv_.wait(lock, [this] { return stopping_ || !reap_queue_.empty(); });
+      if (reap_queue_.empty()) return;  // stopping, and nothing left to do
+      removal = std::move(reap_queue_.front());
+      reap_queue_.pop_front();
+    }
+    absl::Status deleted = reaper_->DeleteLinkByIndex(removal.index);
+    if (!deleted.ok() && !absl::IsNotFound(deleted)) {
+      spdlog::error("Deleting the veth of {} {}: {}", removal.container_id, removal.ifname,
+                    deleted);
+    }
+    std::lock_guard lock(mu_);
+    auto key = std::make_pair(removal.container_id, removal.ifname);
+    auto it = pending_.find(key);
+    if (it == pending_.end() || it->second != removal.index) continue;  // re-attached since
+    pending_.erase(it);
+    if (absl::Status released = allocator_->Release(removal.container_id, removal.ifname);
+        !released.ok()) {
+      spdlog::error("Releasing the address of {} {}: {}", removal.container_id, removal.ifname,
+                    released);
+    }
+  }
+}
 
 absl::Status Attacher::EnsureBridge(PeerName mac) {
   std::lock_guard lock(mu_);
@@ -236,8 +277,13 @@ absl::StatusOr<v1::AttachContainerResponse> Attacher::AttachLocked(
     }
   };
 
-  // A host veth of that name is a leftover of an attach that did not finish.
-  if (host_->GetLink(host_name).ok()) RETURN_IF_ERROR(host_->DeleteLink(host_name));
+  // A host veth of that name is a leftover of an attach that did not finish, or of a DEL
+  // whose deletion is still pending (the reaper may get there first).
+  pending_.erase({id, ifname});
+  if (host_->GetLink(host_name).ok()) {
+    absl::Status deleted = host_->DeleteLink(host_name);
+    if (!deleted.ok() && !absl::IsNotFound(deleted)) return deleted;
+  }
   const int mtu = request.mtu() > 0 ? static_cast<int>(request.mtu()) : options_.mtu;
   RETURN_IF_ERROR(Context(host_->CreateVethPair(host_name, ifname, mtu, (*pod)->fd()),
                           absl::StrCat("creating veth ", host_name, " with ", ifname, " in ",
@@ -318,12 +364,24 @@ absl::Status Attacher::DetachLocked(const std::string& container_id, const std::
       }
     }
   }
-  // Release first: DEL must free the address even when the veth is long gone.
-  absl::Status released = allocator_->Release(container_id, ifname);
   std::string host_name = HostVethName(container_id, ifname);
+  endpoints_->Remove(container_id, ifname);
+  if (reaper_) {
+    absl::StatusOr<netlink::LinkInfo> link = host_->GetLink(host_name);
+    if (link.ok()) {
+      pending_[{container_id, ifname}] = link->index;
+      {
+        std::lock_guard lock(reap_mu_);
+        reap_queue_.push_back({container_id, ifname, link->index});
+      }
+      reap_cv_.notify_one();
+      return Context(forgotten, "removing the pod from the local-pods set");
+    }
+  }
+  // DEL must free the address even when the veth is long gone.
+  absl::Status released = allocator_->Release(container_id, ifname);
   absl::Status deleted = host_->DeleteLink(host_name);
   if (absl::IsNotFound(deleted)) deleted = absl::OkStatus();
-  endpoints_->Remove(container_id, ifname);
   RETURN_IF_ERROR(Context(released, absl::StrCat("releasing the address of ", container_id)));
   RETURN_IF_ERROR(Context(forgotten, "removing the pod from the local-pods set"));
   return Context(deleted, absl::StrCat("deleting ", host_name));

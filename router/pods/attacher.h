@@ -1,6 +1,12 @@
 // Attaches pod network namespaces to the weave bridge: the router's side of CNI ADD, DEL,
 // CHECK and GC, and the bridge's own address (expose).
 //
+// DEL with a reaper (production): the pod is forgotten (endpoint stream, local-pods set) at
+// once, and the host veth is deleted by index on a background thread, because the kernel takes
+// ~30 ms to unregister a veth; the address is released only after its veth is gone, so it
+// is never handed out while the old interface still answers for it. Without a reaper (unit
+// tests) DEL does everything before returning.
+//
 // ADD: an address from the allocator (or the one a delegated IPAM plugin chose), a veth pair
 // whose host end (vethwepl + 7 hex digits of a hash of container ID and interface) joins the
 // bridge and whose pod end is created directly inside the pod's namespace under the
@@ -13,7 +19,11 @@
 #pragma once
 
 #include <memory>
+#include <condition_variable>
+#include <deque>
+#include <map>
 #include <mutex>
+#include <thread>
 #include <optional>
 #include <string>
 
@@ -48,7 +58,10 @@ class Attacher {
   // before the call returns: the router keeps its local-pods set in nftables with it.
   Attacher(AttacherOptions options, netlink::Netlink* host, PodNamespaceOpener* opener,
            ipam::Allocator* allocator, EndpointRegistry* endpoints,
-           PodAddressObserver* observer = nullptr);
+           PodAddressObserver* observer = nullptr,
+           std::unique_ptr<netlink::Netlink> reaper = nullptr);
+  // Finishes pending veth deletions (and their releases) before returning.
+  ~Attacher();
 
   // Creates the bridge if needed, with the pods' MTU and the peer name as its MAC, and up.
   absl::Status EnsureBridge(PeerName mac);
@@ -79,6 +92,13 @@ class Attacher {
   absl::StatusOr<v1::AttachContainerResponse> AttachLocked(
       const v1::AttachContainerRequest& request);
   absl::Status DetachLocked(const std::string& container_id, const std::string& ifname);
+  void ReapLoop();
+
+  struct Removal {
+    std::string container_id;
+    std::string ifname;
+    int index;  // of the host veth
+  };
 
   const AttacherOptions options_;
   netlink::Netlink* const host_;
@@ -87,6 +107,16 @@ class Attacher {
   EndpointRegistry* const endpoints_;
   PodAddressObserver* const observer_;
   std::mutex mu_;
+  // Host veth index awaiting deletion, by owner; guarded by mu_. ADD for the same owner
+  // cancels the release (it keeps the address).
+  std::map<std::pair<std::string, std::string>, int> pending_;
+
+  const std::unique_ptr<netlink::Netlink> reaper_;  // used by the reaper thread only
+  std::mutex reap_mu_;  // after mu_ when both are held
+  std::condition_variable reap_cv_;
+  std::deque<Removal> reap_queue_;  // guarded by reap_mu_
+  bool stopping_ = false;           // guarded by reap_mu_
+  std::thread reap_thread_;
 };
 
 }  // namespace weave::router
