@@ -326,3 +326,68 @@ TEST_CASE("weave reset leaves no link and no store behind", "[netns]") {
 
 }  // namespace
 }  // namespace weave::testing
+
+namespace weave::testing {
+namespace {
+
+// kube-proxy's case: a pod talks to a service address that DNATs back to itself. With
+// br_netfilter the DNAT happens while the frame is bridged, and the frame must leave through
+// the port it came in on: only a hairpin port allows that.
+TEST_CASE("a pod reaches itself through a DNAT to its own address only with hairpin",
+          "[netns]") {
+  OneNode t;
+  (void)RunCommand({"modprobe", "br_netfilter"}, absl::Seconds(10));  // may be built in
+  REQUIRE_OK(t.node()
+                 .Exec({"sysctl", "-q", "-w", "net.bridge.bridge-nf-call-iptables=1"})
+                 ->ToStatus());
+  Pod on = t.NewPod("hairpin");
+  t.Add(on);
+  Pod off = t.NewPod("nohairpin");
+  CommandResult add = t.Cni("ADD", off,
+                            json{{"cniVersion", "1.0.0"},
+                                 {"name", "weave"},
+                                 {"type", "weave-net"},
+                                 {"hairpinMode", false},
+                                 {"socket", t.node().socket_path()}}
+                                .dump());
+  REQUIRE(add.exit.success());
+  std::string cidr = json::parse(add.stdout_data)["ips"][0]["address"];
+  off.address = cidr.substr(0, cidr.find('/'));
+
+  std::string rules = absl::StrCat(
+      "table ip hairpin-test {\n chain pre {\n  type nat hook prerouting priority dstnat;\n",
+      "  ip daddr 10.99.99.1 tcp dport 80 dnat to ", on.address, ":8080\n",
+      "  ip daddr 10.99.99.2 tcp dport 80 dnat to ", off.address, ":8080\n }\n",
+      // kube-proxy masquerades hairpin traffic: a pod drops packets from its own address.
+      " chain post {\n  type nat hook postrouting priority srcnat;\n",
+      "  ip saddr 10.32.0.0/12 ip daddr 10.32.0.0/12 ct status dnat masquerade\n }\n}\n");
+  CommandOptions nft_input;
+  nft_input.stdin_data = rules;
+  REQUIRE_OK(t.node().Exec({"nft", "-f", "-"}, absl::Seconds(10), nft_input)->ToStatus());
+
+  auto reaches_itself = [&](const Pod& pod, const std::string& service) {
+    ASSIGN_OR_REQUIRE(Process * listener,
+                      t.node().Start(absl::StrCat("listener-", pod.id),
+                                     {"ip", "netns", "exec", pod.ns_name, "ncat", "-l", "-p",
+                                      "8080", "--recv-only"}));
+    REQUIRE_OK(WaitFor(
+        [&] {
+          auto r = RunCommand({"ip", "netns", "exec", pod.ns_name, "ss", "-ltn", "sport = :8080"},
+                              absl::Seconds(5));
+          return r.ok() && absl::StrContains(r->stdout_data, "8080");
+        },
+        absl::Seconds(10), "the listener"));
+    CommandOptions options;
+    options.stdin_data = "hello\n";
+    auto sent = RunCommand({"ip", "netns", "exec", pod.ns_name, "ncat", "--send-only", "-w", "2",
+                            service, "80"},
+                           absl::Seconds(10), options);
+    (void)listener->Stop(absl::Seconds(2));
+    return sent.ok() && sent->exit.success();
+  };
+  CHECK(reaches_itself(on, "10.99.99.1"));
+  CHECK_FALSE(reaches_itself(off, "10.99.99.2"));
+}
+
+}  // namespace
+}  // namespace weave::testing
