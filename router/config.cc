@@ -168,6 +168,11 @@ absl::StatusOr<RouterConfig> ResolveRouterConfig(const RouterFlags& flags,
   c.peer_discovery = !flags.no_discovery;
   c.log_level = flags.log_level;
   c.print_peer_name = flags.print_peer_name;
+  c.setup_cni = flags.setup_cni;
+  std::string root = c.host_root == "/" ? "" : c.host_root;
+  c.cni_bin_dir = flags.cni_bin_dir.empty() ? root + "/opt/cni/bin" : flags.cni_bin_dir;
+  c.cni_conf_dir = flags.cni_conf_dir.empty() ? root + "/etc/cni/net.d" : flags.cni_conf_dir;
+  c.cni_plugin = flags.cni_plugin;
   return c;
 }
 

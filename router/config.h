@@ -47,6 +47,10 @@ struct RouterFlags {
   std::string hairpin_mode = "true";
   std::string checkpoint_disable;
   std::string log_level = "info";
+  std::string cni_bin_dir;   // with --setup-cni
+  std::string cni_conf_dir;
+  std::string cni_plugin;
+  bool setup_cni = false;
   bool no_discovery = false;
   bool print_peer_name = false;
 };
@@ -79,6 +83,11 @@ struct RouterConfig {
   bool peer_discovery = true;
   std::string log_level;
   bool print_peer_name = false;
+  // Install the CNI plugin and 10-weave.conflist at start (as `weave setup-cni` does).
+  bool setup_cni = false;
+  std::string cni_bin_dir;   // default <host-root>/opt/cni/bin
+  std::string cni_conf_dir;  // default <host-root>/etc/cni/net.d
+  std::string cni_plugin;    // the weave-net binary; default beside weaver
 };
 
 // Validates every value; the first bad one is returned as InvalidArgument with one line.

@@ -52,6 +52,12 @@ void AddRouterFlags(CLI::App& app, RouterFlags* f) {
   app.add_option("--checkpoint-disable", f->checkpoint_disable, "Disable the version check")
       ->envname("CHECKPOINT_DISABLE");
   app.add_option("--log-level", f->log_level, "debug, info, warning or error");
+  app.add_flag("--setup-cni", f->setup_cni,
+               "Install the CNI plugin and 10-weave.conflist at start (as weave setup-cni)");
+  app.add_option("--cni-bin-dir", f->cni_bin_dir, "CNI plugin directory")
+      ->envname("WEAVE_CNI_PLUGIN_DIR");
+  app.add_option("--cni-conf-dir", f->cni_conf_dir, "CNI configuration directory");
+  app.add_option("--cni-plugin", f->cni_plugin, "The weave-net binary (default: beside weaver)");
   app.add_flag("--no-discovery", f->no_discovery, "Do not connect to peers learned by gossip");
   app.add_flag("--print-peer-name", f->print_peer_name, "Print this peer's name and exit");
 }

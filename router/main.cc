@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -17,6 +18,7 @@
 #include "ipam/sqlite_store.h"
 #include "router/api/server.h"
 #include "router/api/service.h"
+#include "router/cli/setup_cni.h"
 #include "router/config.h"
 #include "router/flags.h"
 #include "router/http_routes.h"
@@ -90,6 +92,18 @@ int Run(const RouterConfig& config) {
   if (config.print_peer_name) {
     std::cout << name.ToString() << std::endl;
     return 0;
+  }
+  if (config.setup_cni) {
+    std::string plugin = config.cni_plugin;
+    if (plugin.empty()) {
+      std::error_code ec;
+      plugin = (std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() / "weave-net")
+                   .string();
+    }
+    cli::SetupCniOptions cni{plugin, config.cni_bin_dir, config.cni_conf_dir, config.hairpin};
+    if (absl::Status installed = cli::SetupCni(cni); !installed.ok()) return Fail(installed);
+    spdlog::info("Installed the CNI plugin in {} and its config in {}", config.cni_bin_dir,
+                 config.cni_conf_dir);
   }
   absl::StatusOr<std::unique_ptr<netlink::Netlink>> host = netlink::OpenNetlink();
   if (!host.ok()) return Fail(host.status());

@@ -208,3 +208,49 @@ TEST_CASE("a password enables encryption and never appears in output or logs", "
 
 }  // namespace
 }  // namespace weave::testing
+
+namespace weave::testing {
+namespace {
+
+TEST_CASE("a range overlapping a host route stops weaver with one line", "[netns]") {
+  ASSIGN_OR_REQUIRE(auto cluster, NetnsCluster::Create(1));
+  NetnsNode& node = cluster->node(1);
+  REQUIRE_OK(node.Exec({"ip", "route", "add", "10.0.0.0/8", "dev", "eth0"})->ToStatus());
+  ASSIGN_OR_REQUIRE(CommandResult refused,
+                    node.Exec(WeaverArgs(node), absl::Seconds(15), {.env = NodeEnv(node)}));
+  CHECK(refused.exit.code == 1);
+  CHECK_THAT(refused.stderr_data,
+             Catch::Contains("FATA: ") &&
+                 Catch::Contains("IPALLOC_RANGE 10.32.0.0/12 overlaps the host route "
+                                 "10.0.0.0/8 dev eth0; choose a free range with IPALLOC_RANGE"));
+  // Nothing was set up.
+  ASSIGN_OR_REQUIRE(CommandResult bridge, node.Exec({"ip", "link", "show", "weave"}));
+  CHECK_FALSE(bridge.exit.success());
+  // A free range works.
+  StartWeaver(node, {{"IPALLOC_RANGE", "172.30.0.0/16"}});
+}
+
+TEST_CASE("weaver --setup-cni installs the plugin and the conflist", "[netns]") {
+  ASSIGN_OR_REQUIRE(auto cluster, NetnsCluster::Create(1));
+  NetnsNode& node = cluster->node(1);
+  std::vector<std::string> args = WeaverArgs(node);
+  args.insert(args.end(), {"--setup-cni", "--cni-plugin", WEAVE_NET_PATH});
+  Environment env = NodeEnv(node);
+  env.push_back({"HOST_ROOT", node.host_root()});
+  ASSIGN_OR_REQUIRE(Process * weaver, node.Start("weaver", args, env));
+  (void)weaver;
+  REQUIRE_OK(WaitFor(
+      [&] {
+        auto result = Weave(node, {"status"});
+        return result.ok() && result->exit.success();
+      },
+      absl::Seconds(15), "weaver to answer"));
+  std::string conflist = ReadFile(node.host_root() + "/etc/cni/net.d/10-weave.conflist");
+  CHECK_THAT(conflist, Catch::Contains("\"type\": \"weave-net\"") &&
+                           Catch::Contains("\"type\": \"portmap\""));
+  CHECK(std::filesystem::exists(node.host_root() + "/opt/cni/bin/weave-net"));
+  CHECK(std::filesystem::is_symlink(node.host_root() + "/opt/cni/bin/weave-ipam"));
+}
+
+}  // namespace
+}  // namespace weave::testing
