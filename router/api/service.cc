@@ -21,7 +21,10 @@ grpc::Status RouterService::GetStatus(grpc::ServerContext*, const v1::GetStatusR
 grpc::Status RouterService::AttachContainer(grpc::ServerContext*,
                                             const v1::AttachContainerRequest* request,
                                             v1::AttachContainerResponse* response) {
+  absl::Time start = absl::Now();
   absl::StatusOr<v1::AttachContainerResponse> result = attacher_->Attach(*request);
+  spdlog::debug("Attach {} {}: {} in {}", request->container_id(), request->ifname(),
+                result.status(), absl::FormatDuration(absl::Now() - start));
   if (!result.ok()) {
     spdlog::warn("Attach {} {}: {}", request->container_id(), request->ifname(), result.status());
     return ToGrpcStatus(result.status());
@@ -33,7 +36,11 @@ grpc::Status RouterService::AttachContainer(grpc::ServerContext*,
 grpc::Status RouterService::DetachContainer(grpc::ServerContext*,
                                             const v1::DetachContainerRequest* request,
                                             v1::DetachContainerResponse*) {
-  return ToGrpcStatus(attacher_->Detach(*request));
+  absl::Time start = absl::Now();
+  absl::Status detached = attacher_->Detach(*request);
+  spdlog::debug("Detach {} {}: {} in {}", request->container_id(), request->ifname(), detached,
+                absl::FormatDuration(absl::Now() - start));
+  return ToGrpcStatus(detached);
 }
 
 grpc::Status RouterService::CheckContainer(grpc::ServerContext*,

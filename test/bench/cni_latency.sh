@@ -24,7 +24,8 @@ mkdir -p "$dir/db"
 ip netns add "$node"
 ip -n "$node" link set lo up
 ip netns exec "$node" env EXPECT_NPC=0 "$build/router/weaver" --socket "$dir/weave.sock" \
-  --db-prefix "$dir/db/weave-net" --host-root "$dir" >"$dir/weaver.log" 2>&1 &
+  --db-prefix "$dir/db/weave-net" --host-root "$dir" --log-level "${LOG_LEVEL:-info}" \
+  >"$dir/weaver.log" 2>&1 &
 weaver_pid=$!
 for _ in $(seq 1 100); do
   "$build/router/weave" --socket "$dir/weave.sock" status 2>/dev/null | grep -q 'Status: ready' && break
@@ -62,3 +63,4 @@ report add "${add[@]}"
 report add+ns "${addns[@]}"
 report del "${del[@]}"
 report del+ns "${delns[@]}"
+if [ -n "${KEEP_LOG:-}" ]; then cp "$dir/weaver.log" "$KEEP_LOG"; fi
