@@ -15,6 +15,8 @@ packages=(
   # kernel test and demo tools
   iproute2 iputils-ping nftables procps kmod curl ncat iperf3 tcpdump python3-grpcio
   containernetworking-plugins
+  # CNI conformance tests: libcni built offline with Go (test/libcni), portmap's iptables backend
+  golang-go golang-github-appc-cni-dev iptables
 )
 
 missing=()

@@ -11,6 +11,7 @@
 #include "test/harness/status_assertions.h"
 #include "test/harness/subprocess.h"
 #include "test/harness/wait_for.h"
+#include "test/weaver_fixture.h"
 
 namespace weave::testing {
 namespace {
@@ -18,18 +19,7 @@ namespace {
 // Starts weaver on node 1 and attaches one pod; returns the pod's namespace name and address.
 std::pair<std::string, std::string> RouterWithPod(NetnsCluster& cluster, const char* no_masq) {
   NetnsNode& node = cluster.node(1);
-  ASSIGN_OR_REQUIRE(Process * weaver,
-                    node.Start("weaver",
-                               {WEAVER_PATH, "--socket", node.socket_path(), "--host-root",
-                                node.host_root(), "--db-prefix", node.db_prefix()},
-                               {{"EXPECT_NPC", "0"}, {"NO_MASQ_LOCAL", no_masq}}));
-  (void)weaver;
-  REQUIRE_OK(WaitFor(
-      [&] {
-        auto r = node.Exec({WEAVE_CLI_PATH, "--socket", node.socket_path(), "status"});
-        return r.ok() && absl::StrContains(r->stdout_data, "Status: ready");
-      },
-      absl::Seconds(15), "weaver to be ready"));
+  StartWeaver(node, {{"NO_MASQ_LOCAL", no_masq}});
   ASSIGN_OR_REQUIRE(std::string netns, cluster.AddPodNamespace("pod"));
   CommandOptions cni;
   cni.env = {{"CNI_COMMAND", "ADD"},   {"CNI_CONTAINERID", "pod1"}, {"CNI_NETNS", netns},

@@ -19,6 +19,7 @@
 #include "test/harness/status_assertions.h"
 #include "test/harness/subprocess.h"
 #include "test/harness/wait_for.h"
+#include "test/weaver_fixture.h"
 #include "weave/router.grpc.pb.h"
 
 namespace weave::testing {
@@ -44,25 +45,10 @@ class OneNode {
   NetnsCluster& cluster() { return *cluster_; }
   Process* router() { return router_; }
 
-  void StartRouter() {
-    ASSIGN_OR_REQUIRE(router_,
-                      node().Start("weaver",
-                                   {WEAVER_PATH, "--socket", node().socket_path(), "--host-root",
-                                    node().host_root(), "--db-prefix", node().db_prefix()},
-                                   {{"EXPECT_NPC", "0"}, {"HOSTNAME", "node1"}}));
-    REQUIRE_OK(WaitFor(
-        [&] {
-          auto r = Weave({"status"});
-          return r.ok() && r->exit.success() &&
-                 absl::StrContains(r->stdout_data, "Status: ready");
-        },
-        absl::Seconds(15), "weaver to be ready"));
-  }
+  void StartRouter() { router_ = StartWeaver(node()); }
 
   absl::StatusOr<CommandResult> Weave(std::vector<std::string> args) {
-    std::vector<std::string> argv = {WEAVE_CLI_PATH, "--socket", node().socket_path()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return node().Exec(argv, absl::Seconds(10));
+    return WeaveCli(node(), args);
   }
 
   Pod NewPod(const std::string& id) {

@@ -15,38 +15,16 @@
 #include "test/harness/status_assertions.h"
 #include "test/harness/subprocess.h"
 #include "test/harness/wait_for.h"
+#include "test/weaver_fixture.h"
 
 namespace weave::testing {
 namespace {
 
-std::vector<std::string> WeaverArgs(const NetnsNode& node) {
-  return {WEAVER_PATH, "--socket", node.socket_path(), "--host-root", node.host_root(),
-          "--db-prefix", node.db_prefix()};
-}
-
-Environment NodeEnv(const NetnsNode& node) {
-  return {{"EXPECT_NPC", "0"}, {"HOSTNAME", absl::StrCat("node", node.index())}};
-}
-
 absl::StatusOr<CommandResult> Weave(const NetnsNode& node, std::vector<std::string> args) {
-  std::vector<std::string> argv = {WEAVE_CLI_PATH, "--socket", node.socket_path()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return node.Exec(argv, absl::Seconds(10));
+  return WeaveCli(node, args);
 }
 
-// Starts weaver on `node` and waits until `weave status` answers.
-Process* StartWeaver(NetnsNode& node, Environment extra = {}) {
-  Environment env = NodeEnv(node);
-  env.insert(env.end(), extra.begin(), extra.end());
-  ASSIGN_OR_REQUIRE(Process* weaver, node.Start("weaver", WeaverArgs(node), env));
-  REQUIRE_OK(WaitFor(
-      [&] {
-        auto result = Weave(node, {"status"});
-        return result.ok() && result->exit.success();
-      },
-      absl::Seconds(15), "weaver to answer `weave status`"));
-  return weaver;
-}
+Environment NodeEnv(const NetnsNode& node) { return WeaverEnv(node); }
 
 std::string PeerName(const NetnsNode& node) {
   std::vector<std::string> argv = WeaverArgs(node);
