@@ -163,6 +163,13 @@ absl::StatusOr<v1::Endpoint> Attacher::BridgeEndpoint() {
 
 absl::Status Attacher::Teardown() {
   std::lock_guard lock(mu_);
+  // Pending deletions are moot (every veth goes below) and must not touch the allocator
+  // afterwards: the store is removed right after a reset.
+  pending_.clear();
+  {
+    std::lock_guard reap_lock(reap_mu_);
+    reap_queue_.clear();
+  }
   for (const v1::Endpoint& endpoint : endpoints_->List()) {
     endpoints_->Remove(endpoint.container_id(), endpoint.ifname());
   }
