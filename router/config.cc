@@ -1,5 +1,8 @@
 #include "router/config.h"
 
+#include <fstream>
+#include <iterator>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/config/values.h"
@@ -27,6 +30,9 @@ constexpr Setting kNoMasqLocal{"--no-masq-local", "NO_MASQ_LOCAL"};
 constexpr Setting kExpose{"--expose", "WEAVE_EXPOSE_IP"};
 constexpr Setting kHairpin{"--hairpin-mode", "HAIRPIN_MODE"};
 constexpr Setting kSocket{"--socket", "WEAVE_SOCKET"};
+constexpr Setting kPasswordFile{"--password-file", "WEAVE_PASSWORD_FILE"};
+constexpr Setting kHost{"--host", ""};
+constexpr Setting kHeartbeat{"--heartbeat", "WEAVE_HEARTBEAT"};
 
 // The smallest MTU IPv4 requires every link to carry (RFC 791), the largest an IP packet.
 constexpr int kMinMtu = 576;
@@ -109,6 +115,21 @@ absl::StatusOr<ipam::InitMode> ParseInit(const std::string& value, size_t num_pe
   return mode;
 }
 
+// The secret as Kubernetes mounts it: the whole file, without a trailing newline. The
+// password itself never appears in an error.
+absl::StatusOr<std::string> ReadPasswordFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return config::InvalidValue(kPasswordFile, path, "a readable file holding the password");
+  std::string password((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) {
+    password.pop_back();
+  }
+  if (password.empty()) {
+    return config::InvalidValue(kPasswordFile, path, "a file holding a non-empty password");
+  }
+  return password;
+}
+
 }  // namespace
 
 absl::StatusOr<RouterConfig> ResolveRouterConfig(const RouterFlags& flags,
@@ -131,6 +152,17 @@ absl::StatusOr<RouterConfig> ResolveRouterConfig(const RouterFlags& flags,
   }
   c.nickname = flags.nickname.empty() ? hostname : flags.nickname;
   c.password = flags.password;
+  if (c.password.empty() && !flags.password_file.empty()) {
+    ASSIGN_OR_RETURN(c.password, ReadPasswordFile(flags.password_file));
+  }
+  if (!net::Ipv4::Parse(flags.host).ok()) {
+    return config::InvalidValue(kHost, flags.host, "an IPv4 address to listen on, such as 0.0.0.0");
+  }
+  c.host = flags.host;
+  if (!absl::ParseDuration(flags.heartbeat, &c.heartbeat) || c.heartbeat < absl::Milliseconds(100) ||
+      c.heartbeat > absl::Minutes(5)) {
+    return config::InvalidValue(kHeartbeat, flags.heartbeat, "a duration from 100ms to 5m, such as 10s");
+  }
   c.db_prefix = flags.db_prefix;
   ASSIGN_OR_RETURN(c.http_addr, ParseListen(kHttpAddr, flags.http_addr));
   ASSIGN_OR_RETURN(c.metrics_addr, ParseListen(kMetricsAddr, flags.metrics_addr));

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "common/http/server.h"
 #include "common/net/ip.h"
 #include "common/peer_name.h"
@@ -28,6 +29,9 @@ struct RouterFlags {
   std::string name;
   std::string nickname;
   std::string password;
+  std::string password_file;  // the Kubernetes secret mounted as a file
+  std::string host = "0.0.0.0";  // mesh listen address
+  std::string heartbeat = "10s";
   std::string db_prefix = "/weavedb/weave-net";
   std::string http_addr = "127.0.0.1:6784";
   std::string metrics_addr = "0.0.0.0:6782";
@@ -62,6 +66,9 @@ struct RouterConfig {
   std::optional<PeerName> name;  // unset: derived from the host
   std::string nickname;
   std::string password;  // secret: never logged or reported, only "Encryption: enabled"
+  std::string host = "0.0.0.0";  // mesh listen address
+  // Mesh heartbeat; a peer silent for three is disconnected.
+  absl::Duration heartbeat = absl::Seconds(10);
   std::string db_prefix;
   http::ListenAddress http_addr;
   http::ListenAddress metrics_addr;

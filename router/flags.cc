@@ -15,6 +15,13 @@ void AddRouterFlags(CLI::App& app, RouterFlags* f) {
       ->envname("HOSTNAME");
   app.add_option("--password", f->password, "Network password: enables encryption")
       ->envname("WEAVE_PASSWORD");
+  app.add_option("--password-file", f->password_file,
+                 "File holding the network password (a mounted Kubernetes secret)")
+      ->envname("WEAVE_PASSWORD_FILE");
+  app.add_option("--host", f->host, "Address to listen on for peers (default all)");
+  app.add_option("--heartbeat", f->heartbeat,
+                 "Mesh heartbeat interval; a peer silent for three is disconnected")
+      ->envname("WEAVE_HEARTBEAT");
   app.add_option("--db-prefix", f->db_prefix, "Path prefix of the store (<prefix>data.db)");
   app.add_option("--http-addr", f->http_addr, "Local status address (readiness probe)")
       ->envname("WEAVE_HTTP_ADDR");

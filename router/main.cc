@@ -49,15 +49,43 @@ std::string Hostname() {
   return name;
 }
 
-PeerName ChoosePeerName(const RouterConfig& config) {
+constexpr char kPeerNameKey[] = "peer-name";
+
+// --name wins; otherwise the name this node's store already holds, so that a node keeps its
+// name (and its address ranges) whatever happens to its ids; otherwise one derived from the
+// host's ids, remembered from then on.
+absl::StatusOr<PeerName> ChoosePeerName(const RouterConfig& config, ipam::Store& store) {
   if (config.name) return *config.name;
-  if (std::optional<PeerName> derived = PeerNameFromHostIds(ReadHostIds(config.host_root))) {
-    return *derived;
+  ASSIGN_OR_RETURN(std::optional<std::string> stored, store.GetMetadata(kPeerNameKey));
+  if (stored) {
+    absl::StatusOr<PeerName> name = PeerName::Parse(*stored);
+    if (name.ok()) return *name;
+    spdlog::warn("Ignoring the stored peer name \"{}\": {}", *stored, name.status().message());
   }
-  PeerName random = RandomPeerName();
-  spdlog::warn("No machine-id or product_uuid under {}; using random peer name {}",
-               config.host_root, random.ToString());
-  return random;
+  std::optional<PeerName> name = PeerNameFromHostIds(ReadHostIds(config.host_root));
+  if (!name) {
+    name = RandomPeerName();
+    spdlog::warn("No machine-id or product_uuid under {}; using random peer name {}",
+                 config.host_root, name->ToString());
+  }
+  RETURN_IF_ERROR(store.SetMetadata(kPeerNameKey, name->ToString()));
+  return *name;
+}
+
+mesh::MeshConfig MakeMeshConfig(const RouterConfig& config, PeerName name, uint64_t uid) {
+  mesh::MeshConfig mesh;
+  mesh.name = name;
+  mesh.nickname = config.nickname;
+  mesh.uid = uid;
+  mesh.bind_host = config.host;
+  mesh.port = config.port;
+  mesh.password = config.password;
+  mesh.trusted_subnets = config.trusted_subnets;
+  mesh.conn_limit = config.conn_limit;
+  mesh.discovery = config.peer_discovery;
+  for (const net::HostPort& peer : config.peers) mesh.targets.push_back(peer.ToString());
+  mesh.heartbeat = config.heartbeat;
+  return mesh;
 }
 
 int Fail(const absl::Status& status) {
@@ -88,7 +116,12 @@ absl::Status SetUpNetwork(const RouterConfig& config, PeerName name, netlink::Ne
 }
 
 int Run(const RouterConfig& config) {
-  PeerName name = ChoosePeerName(config);
+  absl::StatusOr<std::unique_ptr<ipam::SqliteStore>> store =
+      ipam::SqliteStore::Open(ipam::StorePath(config.db_prefix));
+  if (!store.ok()) return Fail(store.status());
+  absl::StatusOr<PeerName> chosen = ChoosePeerName(config, **store);
+  if (!chosen.ok()) return Fail(chosen.status());
+  const PeerName name = *chosen;
   if (config.print_peer_name) {
     std::cout << name.ToString() << std::endl;
     return 0;
@@ -107,9 +140,6 @@ int Run(const RouterConfig& config) {
   }
   absl::StatusOr<std::unique_ptr<netlink::Netlink>> host = netlink::OpenNetlink();
   if (!host.ok()) return Fail(host.status());
-  absl::StatusOr<std::unique_ptr<ipam::SqliteStore>> store =
-      ipam::SqliteStore::Open(ipam::StorePath(config.db_prefix));
-  if (!store.ok()) return Fail(store.status());
   absl::StatusOr<std::unique_ptr<ipam::SingleOwnerAllocator>> allocator =
       ipam::SingleOwnerAllocator::Create(config.ipalloc_range, store->get());
   if (!allocator.ok()) return Fail(allocator.status());
@@ -118,7 +148,8 @@ int Run(const RouterConfig& config) {
   if (!nft_backend.ok()) return Fail(nft_backend.status());
   Masquerade masquerade(nft_backend->get(), {config.ipalloc_range, config.no_masq_local});
 
-  Router router(config, name, RandomPeerUid(), allocator->get());
+  const uint64_t uid = RandomPeerUid();
+  Router router(config, name, uid, allocator->get());
   EndpointRegistry endpoints;
   std::unique_ptr<PodNamespaceOpener> opener = NewLinuxPodNamespaceOpener();
   // The reaper deletes pod veths off the CNI DEL path, on its own socket.
@@ -165,6 +196,12 @@ int Run(const RouterConfig& config) {
     return Fail(started);
   }
   router.readiness().Set(kReadyNetwork, true);
+  absl::StatusOr<std::unique_ptr<mesh::Mesh>> mesh = mesh::Mesh::Start(MakeMeshConfig(config, name, uid));
+  if (!mesh.ok()) {
+    service.Shutdown();
+    return Fail(mesh.status());
+  }
+  router.set_mesh(mesh->get());
   spdlog::info("Serving the API on unix://{}, status on http://{}, metrics on http://{}",
                config.socket_path, config.http_addr.ToString(), config.metrics_addr.ToString());
 
@@ -180,6 +217,8 @@ int Run(const RouterConfig& config) {
   service.Shutdown();
   for (auto& listener : listeners) listener->Stop();
   (*api)->Stop();
+  router.set_mesh(nullptr);
+  (*mesh)->Stop();
   if (reset) {
     allocator->reset();
     store->reset();

@@ -30,11 +30,15 @@ v1::Status Router::Status() const {
   router->set_port(config_.port);
   router->set_uid(uid_);
   router->set_conn_limit(config_.conn_limit);
-  v1::Peer* self = router->add_peers();
-  self->set_name(name_.ToString());
-  self->set_nickname(config_.nickname);
-  self->set_uid(uid_);
-  for (const net::HostPort& target : config_.peers) router->add_targets(target.ToString());
+  if (mesh::Mesh* mesh = mesh_.load()) {
+    mesh->FillStatus(router);
+  } else {
+    v1::Peer* self = router->add_peers();
+    self->set_name(name_.ToString());
+    self->set_nickname(config_.nickname);
+    self->set_uid(uid_);
+    for (const net::HostPort& target : config_.peers) router->add_targets(target.ToString());
+  }
   for (const net::Cidr& subnet : config_.trusted_subnets) {
     router->add_trusted_subnets(subnet.ToString());
   }

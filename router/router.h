@@ -1,12 +1,14 @@
 // The router's node-wide state, from which status, metrics and readiness are read.
-// Today it holds identity, configuration and readiness; the mesh, overlay and IPAM attach
-// here as they are built. Thread-safe: Status() may be called from any thread.
+// It holds identity, configuration, readiness, the mesh and the allocator; the overlay
+// attaches here as it is built. Thread-safe: Status() may be called from any thread.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 
 #include "common/peer_name.h"
 #include "ipam/allocator.h"
+#include "router/mesh/mesh.h"
 #include "router/config.h"
 #include "router/readiness.h"
 #include "weave/router.pb.h"
@@ -31,6 +33,10 @@ class Router {
   PeerName name() const { return name_; }
   Readiness& readiness() { return readiness_; }
 
+  // The mesh once it runs (null before, and in tests without one); must outlive the router.
+  void set_mesh(mesh::Mesh* mesh) { mesh_.store(mesh); }
+  mesh::Mesh* mesh() const { return mesh_.load(); }
+
   // A consistent snapshot of everything `weave status` and `weave report` show.
   v1::Status Status() const;
 
@@ -40,6 +46,7 @@ class Router {
   const uint64_t uid_;
   ipam::Allocator* const allocator_;
   Readiness readiness_;
+  std::atomic<mesh::Mesh*> mesh_{nullptr};
 };
 
 }  // namespace weave::router

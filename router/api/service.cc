@@ -127,4 +127,19 @@ grpc::Status RouterService::Reset(grpc::ServerContext*, const v1::ResetRequest*,
   return ToGrpcStatus(torn_down);
 }
 
+grpc::Status RouterService::Connect(grpc::ServerContext*, const v1::ConnectRequest* request,
+                                    v1::ConnectResponse*) {
+  mesh::Mesh* mesh = router_->mesh();
+  if (mesh == nullptr) return ToGrpcStatus(absl::UnavailableError("the mesh is not running yet"));
+  return ToGrpcStatus(
+      mesh->Connect({request->peers().begin(), request->peers().end()}, request->replace()));
+}
+
+grpc::Status RouterService::Forget(grpc::ServerContext*, const v1::ForgetRequest* request,
+                                   v1::ForgetResponse*) {
+  mesh::Mesh* mesh = router_->mesh();
+  if (mesh == nullptr) return ToGrpcStatus(absl::UnavailableError("the mesh is not running yet"));
+  return ToGrpcStatus(mesh->Forget({request->peers().begin(), request->peers().end()}));
+}
+
 }  // namespace weave::router

@@ -55,4 +55,12 @@ absl::StatusOr<v1::ResetResponse> RouterClient::Reset() {
   return Call(&v1::Router::Stub::Reset, v1::ResetRequest());
 }
 
+absl::StatusOr<v1::ConnectResponse> RouterClient::Connect(const v1::ConnectRequest& request) {
+  return Call(&v1::Router::Stub::Connect, request);
+}
+
+absl::StatusOr<v1::ForgetResponse> RouterClient::Forget(const v1::ForgetRequest& request) {
+  return Call(&v1::Router::Stub::Forget, request);
+}
+
 }  // namespace weave::cli

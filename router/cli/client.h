@@ -20,6 +20,8 @@ class RouterClient {
   absl::StatusOr<v1::ListEndpointsResponse> ListEndpoints();
   absl::StatusOr<v1::ExposeResponse> Expose(const v1::ExposeRequest& request);
   absl::StatusOr<v1::ResetResponse> Reset();
+  absl::StatusOr<v1::ConnectResponse> Connect(const v1::ConnectRequest& request);
+  absl::StatusOr<v1::ForgetResponse> Forget(const v1::ForgetRequest& request);
 
  private:
   // One unary call with the deadline, errors mapped as described above.

@@ -1,6 +1,7 @@
 // weave: the debug CLI. Talks to the local router over its gRPC socket.
 //
 //   weave [--local] [--socket PATH] status [peers|connections|targets|ipam]
+//   weave connect [--replace] <host[:port]>...   weave forget <host[:port]>...
 //   weave report
 //   weave ps
 //   weave expose [CIDR]
@@ -150,6 +151,14 @@ int main(int argc, char** argv) {
   CLI::App* expose = app.add_subcommand("expose", "Give the bridge an address in the range");
   expose->add_option("cidr", expose_cidr, "Address or CIDR (default: allocate)")
       ->envname("WEAVE_EXPOSE_IP");
+  std::vector<std::string> connect_peers;
+  bool connect_replace = false;
+  CLI::App* connect = app.add_subcommand("connect", "Add peers to connect to (host[:port])");
+  connect->add_flag("--replace", connect_replace, "Replace the targets instead of adding");
+  connect->add_option("peers", connect_peers, "host[:port] ...");
+  std::vector<std::string> forget_peers;
+  CLI::App* forget = app.add_subcommand("forget", "Stop connecting to peers (host[:port])");
+  forget->add_option("peers", forget_peers, "host[:port] ...")->required();
   std::string db_prefix = "/weavedb/weave-net";
   CLI::App* reset = app.add_subcommand("reset", "Remove everything weave made on this node");
   reset->add_option("--db-prefix", db_prefix, "Path prefix of the router's store");
@@ -175,6 +184,19 @@ int main(int argc, char** argv) {
   if (ps->parsed()) return Ps(client);
   if (expose->parsed()) return Expose(client, expose_cidr);
   if (reset->parsed()) return Reset(client, db_prefix);
+  if (connect->parsed()) {
+    weave::v1::ConnectRequest request;
+    for (const std::string& peer : connect_peers) request.add_peers(peer);
+    request.set_replace(connect_replace);
+    absl::StatusOr<weave::v1::ConnectResponse> done = client.Connect(request);
+    return done.ok() ? 0 : Fail(done.status());
+  }
+  if (forget->parsed()) {
+    weave::v1::ForgetRequest request;
+    for (const std::string& peer : forget_peers) request.add_peers(peer);
+    absl::StatusOr<weave::v1::ForgetResponse> done = client.Forget(request);
+    return done.ok() ? 0 : Fail(done.status());
+  }
   if (setup_cni->parsed()) {
     std::string root = host_root == "/" ? "" : host_root;
     if (cni.bin_dir.empty()) cni.bin_dir = root + "/opt/cni/bin";
