@@ -6,6 +6,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "common/net/ip.h"
 
 namespace weave::ipam {
@@ -29,6 +30,8 @@ struct AllocationRequest {
   std::string ifname;
   std::string pod_namespace;
   std::string pod_name;
+  // How long a distributed allocator may wait for the ring or for space from a peer.
+  absl::Time deadline = absl::InfiniteFuture();
 };
 
 // OK when both parts of an owner are set; InvalidArgument otherwise. An empty ifname is how

@@ -33,6 +33,9 @@ class Space {
 
   uint64_t FreeCount() const { return free_count_; }
 
+  // The free intervals, first -> last (inclusive), in address order.
+  const std::map<uint32_t, uint32_t>& intervals() const { return free_; }
+
  private:
   // The interval holding `ip`, or end().
   std::map<uint32_t, uint32_t>::const_iterator Find(uint32_t ip) const;

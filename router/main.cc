@@ -1,4 +1,7 @@
 // weaver: the per-node Weave Net router daemon.
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -8,13 +11,17 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <set>
+#include <thread>
+#include <condition_variable>
+#include <mutex>
 
 #include "CLI/CLI.hpp"
 #include "common/http/server.h"
 #include "common/log.h"
 #include "common/netlink/netlink.h"
 #include "common/status_macros.h"
-#include "ipam/single_owner_allocator.h"
+#include "ipam/ring_allocator.h"
 #include "ipam/sqlite_store.h"
 #include "router/api/server.h"
 #include "router/api/service.h"
@@ -23,6 +30,7 @@
 #include "router/flags.h"
 #include "router/http_routes.h"
 #include "router/identity.h"
+#include "router/ipam_channel.h"
 #include "common/nft/linux_backend.h"
 #include "router/net/masquerade.h"
 #include "router/net/range_check.h"
@@ -93,16 +101,15 @@ int Fail(const absl::Status& status) {
   return 1;
 }
 
-// Bridge, its address and the pods attached before a restart. Failures here are fatal: a
-// router that cannot attach pods must not report ready.
+// Bridge, masquerading and the pods attached before a restart. Failures here are fatal: a
+// router that cannot attach pods must not report ready. The bridge's address comes later
+// (ExposeWhenReady): it may have to wait for the ring.
 absl::Status SetUpNetwork(const RouterConfig& config, PeerName name, netlink::Netlink& host,
                           Attacher& attacher, EndpointRegistry& endpoints,
                           Masquerade& masquerade) {
   ASSIGN_OR_RETURN(std::vector<netlink::Route> routes, host.ListRoutes());
   RETURN_IF_ERROR(CheckRangeIsFree(config.ipalloc_range, routes, kBridgeName));
   RETURN_IF_ERROR(attacher.EnsureBridge(name));
-  ASSIGN_OR_RETURN(net::Cidr exposed, attacher.Expose(config.expose));
-  (void)exposed;
   RETURN_IF_ERROR(attacher.Restore());
   std::vector<net::Ipv4> local_pods;
   for (const v1::Endpoint& endpoint : endpoints.List()) {
@@ -113,6 +120,45 @@ absl::Status SetUpNetwork(const RouterConfig& config, PeerName name, netlink::Ne
     }
   }
   return masquerade.Install(local_pods);
+}
+
+// Gives the bridge its address once the ring allows it, retrying until done or the router
+// stops (the allocator's Shutdown ends the wait); then the node's network is ready.
+void ExposeWhenReady(const RouterConfig& config, Attacher& attacher, Router& router,
+                     const std::atomic<bool>& stopping) {
+  while (!stopping) {
+    absl::StatusOr<net::Cidr> exposed = attacher.Expose(config.expose);
+    if (exposed.ok()) {
+      router.readiness().Set(kReadyNetwork, true);
+      return;
+    }
+    if (stopping) return;
+    spdlog::error("Giving the bridge an address: {}; retrying", exposed.status().message());
+    absl::SleepFor(absl::Seconds(2));
+  }
+}
+
+// KUBE_PEERS lists every node, this one included (the original left itself out): a target
+// that is one of our own addresses on our port is dropped, and the default consensus size
+// counts what remains plus this node.
+void DropOwnAddresses(RouterConfig& config, bool consensus_size_given) {
+  std::set<std::string> own;
+  ifaddrs* addresses = nullptr;
+  if (getifaddrs(&addresses) == 0) {
+    for (ifaddrs* a = addresses; a != nullptr; a = a->ifa_next) {
+      if (a->ifa_addr == nullptr || a->ifa_addr->sa_family != AF_INET) continue;
+      char ip[INET_ADDRSTRLEN] = {};
+      inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr, ip, sizeof(ip));
+      own.insert(ip);
+    }
+    freeifaddrs(addresses);
+  }
+  std::erase_if(config.peers, [&](const net::HostPort& peer) {
+    return peer.port == config.port && own.count(peer.host);
+  });
+  if (config.ipalloc_init.kind == ipam::InitMode::Kind::kConsensus && !consensus_size_given) {
+    config.ipalloc_init.consensus_size = static_cast<int>(config.peers.size()) + 1;
+  }
 }
 
 int Run(const RouterConfig& config) {
@@ -140,15 +186,18 @@ int Run(const RouterConfig& config) {
   }
   absl::StatusOr<std::unique_ptr<netlink::Netlink>> host = netlink::OpenNetlink();
   if (!host.ok()) return Fail(host.status());
-  absl::StatusOr<std::unique_ptr<ipam::SingleOwnerAllocator>> allocator =
-      ipam::SingleOwnerAllocator::Create(config.ipalloc_range, store->get());
+  const uint64_t uid = RandomPeerUid();
+  IpamChannel ipam_channel(name);
+  absl::StatusOr<std::unique_ptr<ipam::RingAllocator>> allocator = ipam::RingAllocator::Create(
+      {config.ipalloc_range, name, uid, config.nickname, config.ipalloc_init}, store->get(),
+      &ipam_channel);
   if (!allocator.ok()) return Fail(allocator.status());
+  ipam_channel.set_allocator(allocator->get());
 
   absl::StatusOr<std::unique_ptr<nft::LinuxBackend>> nft_backend = nft::LinuxBackend::Open();
   if (!nft_backend.ok()) return Fail(nft_backend.status());
   Masquerade masquerade(nft_backend->get(), {config.ipalloc_range, config.no_masq_local});
 
-  const uint64_t uid = RandomPeerUid();
   Router router(config, name, uid, allocator->get());
   EndpointRegistry endpoints;
   std::unique_ptr<PodNamespaceOpener> opener = NewLinuxPodNamespaceOpener();
@@ -191,17 +240,31 @@ int Run(const RouterConfig& config) {
   if (started.ok()) {
     started = SetUpNetwork(config, name, **host, attacher, endpoints, masquerade);
   }
+  absl::StatusOr<std::unique_ptr<mesh::Mesh>> mesh = absl::UnknownError("not started");
+  if (started.ok()) {
+    mesh::MeshConfig mesh_config = MakeMeshConfig(config, name, uid);
+    mesh_config.channels[kIpamChannel] = &ipam_channel;
+    mesh = mesh::Mesh::Start(std::move(mesh_config));
+    started = mesh.status();
+  }
   if (!started.ok()) {
     service.Shutdown();
+    (*allocator)->Shutdown();
     return Fail(started);
   }
-  router.readiness().Set(kReadyNetwork, true);
-  absl::StatusOr<std::unique_ptr<mesh::Mesh>> mesh = mesh::Mesh::Start(MakeMeshConfig(config, name, uid));
-  if (!mesh.ok()) {
-    service.Shutdown();
-    return Fail(mesh.status());
-  }
   router.set_mesh(mesh->get());
+  ipam_channel.set_mesh(mesh->get());
+  std::atomic<bool> stopping = false;
+  std::thread expose([&] { ExposeWhenReady(config, attacher, router, stopping); });
+  // IPAM's retries (consensus rounds, space requests) and free-space reports.
+  std::mutex tick_mu;
+  std::condition_variable tick_cv;
+  std::thread ticker([&] {
+    std::unique_lock lock(tick_mu);
+    while (!tick_cv.wait_for(lock, std::chrono::seconds(1), [&] { return stopping.load(); })) {
+      (*allocator)->Tick();
+    }
+  });
   spdlog::info("Serving the API on unix://{}, status on http://{}, metrics on http://{}",
                config.socket_path, config.http_addr.ToString(), config.metrics_addr.ToString());
 
@@ -214,10 +277,19 @@ int Run(const RouterConfig& config) {
     spdlog::info("Received {}; closing listeners, leaving network state in place",
                  strsignal(signal));
   }
+  {
+    std::lock_guard lock(tick_mu);
+    stopping = true;
+  }
+  tick_cv.notify_all();
+  (*allocator)->Shutdown();
+  expose.join();
+  ticker.join();
   service.Shutdown();
   for (auto& listener : listeners) listener->Stop();
   (*api)->Stop();
   router.set_mesh(nullptr);
+  ipam_channel.set_mesh(nullptr);
   (*mesh)->Stop();
   if (reset) {
     allocator->reset();
@@ -249,5 +321,6 @@ int main(int argc, char** argv) {
   absl::StatusOr<weave::router::RouterConfig> config =
       weave::router::ResolveRouterConfig(flags, weave::router::Hostname());
   if (!config.ok()) return weave::router::Fail(config.status());
+  weave::router::DropOwnAddresses(*config, flags.ipalloc_init.find('=') != std::string::npos);
   return weave::router::Run(*config);
 }

@@ -9,6 +9,16 @@ Readiness::Readiness(std::vector<std::string> conditions) {
 void Readiness::Set(const std::string& condition, bool ready) {
   std::lock_guard lock(mu_);
   conditions_[condition] = ready;
+  changed_.notify_all();
+}
+
+bool Readiness::WaitFor(const std::string& condition,
+                        std::chrono::system_clock::time_point deadline) const {
+  std::unique_lock lock(mu_);
+  return changed_.wait_until(lock, deadline, [&] {
+    auto it = conditions_.find(condition);
+    return it != conditions_.end() && it->second;
+  });
 }
 
 bool Readiness::Ready() const { return NotReady().empty(); }

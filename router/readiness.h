@@ -2,6 +2,7 @@
 // Thread-safe.
 #pragma once
 
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <string>
@@ -17,9 +18,12 @@ class Readiness {
   void Set(const std::string& condition, bool ready);
   bool Ready() const;
   std::vector<std::string> NotReady() const;  // sorted names
+  // Waits until `condition` holds or `deadline` passes; returns whether it holds.
+  bool WaitFor(const std::string& condition, std::chrono::system_clock::time_point deadline) const;
 
  private:
   mutable std::mutex mu_;
+  mutable std::condition_variable changed_;
   std::map<std::string, bool> conditions_;
 };
 

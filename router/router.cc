@@ -1,8 +1,47 @@
 #include "router/router.h"
 
 namespace weave::router {
+namespace {
 
-Router::Router(RouterConfig config, PeerName name, uint64_t uid, ipam::Allocator* allocator)
+void FillIpamStatus(const ipam::RingStatus& ring, v1::IpamStatus* ipam) {
+  using State = ipam::RingStatus::State;
+  switch (ring.state) {
+    case State::kIdle:
+      ipam->set_state(v1::IpamStatus::IDLE);
+      break;
+    case State::kAwaitingConsensus:
+      ipam->set_state(v1::IpamStatus::AWAITING_CONSENSUS);
+      ipam->set_consensus_quorum(ring.quorum);
+      ipam->set_consensus_known(ring.known);
+      break;
+    case State::kReady:
+      ipam->set_state(v1::IpamStatus::READY);
+      break;
+    case State::kWaitingForSpace:
+      ipam->set_state(v1::IpamStatus::WAITING_FOR_SPACE);
+      break;
+    case State::kAllUnreachable:
+      ipam->set_state(v1::IpamStatus::ALL_RANGES_UNREACHABLE);
+      break;
+  }
+  for (const ipam::RingStatus::Entry& entry : ring.entries) {
+    v1::RingEntry* out = ipam->add_entries();
+    out->set_token(net::Ipv4(entry.token).ToString());
+    out->set_size(entry.size);
+    out->set_peer(entry.peer.ToString());
+    out->set_nickname(entry.nickname);
+    out->set_is_known_peer(entry.reachable);
+    out->set_version(entry.version);
+    out->set_free(entry.free);
+  }
+  for (uint64_t i = 0; i < ring.pending_allocations; ++i) ipam->add_pending_allocates("pod");
+  ipam->set_conflict(ring.conflict);
+}
+
+}  // namespace
+
+Router::Router(RouterConfig config, PeerName name, uint64_t uid,
+               ipam::RingAllocator* allocator)
     : config_(std::move(config)),
       name_(name),
       uid_(uid),
@@ -47,15 +86,8 @@ v1::Status Router::Status() const {
   if (allocator_ == nullptr) {
     ipam->set_state(v1::IpamStatus::IDLE);
   } else {
-    // A single owner holds the whole range until the distributed ring replaces it.
-    ipam->set_state(v1::IpamStatus::READY);
+    FillIpamStatus(allocator_->Status(), ipam);
     ipam->set_active_ips(allocator_->ActiveCount());
-    v1::RingEntry* entry = ipam->add_entries();
-    entry->set_token(config_.ipalloc_range.network().ToString());
-    entry->set_size(config_.ipalloc_range.Size());
-    entry->set_peer(name_.ToString());
-    entry->set_nickname(config_.nickname);
-    entry->set_is_known_peer(true);
   }
   ipam->set_range(config_.ipalloc_range.ToString());
   ipam->set_range_num_ips(config_.ipalloc_range.Size());

@@ -7,7 +7,7 @@
 #include <cstdint>
 
 #include "common/peer_name.h"
-#include "ipam/allocator.h"
+#include "ipam/ring_allocator.h"
 #include "router/mesh/mesh.h"
 #include "router/config.h"
 #include "router/readiness.h"
@@ -27,7 +27,7 @@ inline constexpr char kReadyNetwork[] = "network";
 class Router {
  public:
   // `allocator` may be null (no address manager yet); it must outlive the router.
-  Router(RouterConfig config, PeerName name, uint64_t uid, ipam::Allocator* allocator);
+  Router(RouterConfig config, PeerName name, uint64_t uid, ipam::RingAllocator* allocator);
 
   const RouterConfig& config() const { return config_; }
   PeerName name() const { return name_; }
@@ -36,6 +36,7 @@ class Router {
   // The mesh once it runs (null before, and in tests without one); must outlive the router.
   void set_mesh(mesh::Mesh* mesh) { mesh_.store(mesh); }
   mesh::Mesh* mesh() const { return mesh_.load(); }
+  ipam::RingAllocator* allocator() const { return allocator_; }
 
   // A consistent snapshot of everything `weave status` and `weave report` show.
   v1::Status Status() const;
@@ -44,7 +45,7 @@ class Router {
   const RouterConfig config_;
   const PeerName name_;
   const uint64_t uid_;
-  ipam::Allocator* const allocator_;
+  ipam::RingAllocator* const allocator_;
   Readiness readiness_;
   std::atomic<mesh::Mesh*> mesh_{nullptr};
 };

@@ -35,10 +35,10 @@ inline absl::StatusOr<CommandResult> WeaveCli(const NetnsNode& node,
   return node.Exec(argv, absl::Seconds(10));
 }
 
-// Starts weaver on `node` (extra environment and arguments appended) and waits until
-// `weave status` reports IPAM ready, i.e. the bridge exists and pods can attach.
-inline Process* StartWeaver(NetnsNode& node, const Environment& extra_env = {},
-                            const std::vector<std::string>& extra_args = {}) {
+// Starts weaver on `node` and waits only until it serves its API: with peers, IPAM (and so
+// "Status: ready") may wait for consensus with nodes not started yet.
+inline Process* StartWeaverServing(NetnsNode& node, const Environment& extra_env = {},
+                                   const std::vector<std::string>& extra_args = {}) {
   Environment env = WeaverEnv(node);
   env.insert(env.end(), extra_env.begin(), extra_env.end());
   std::vector<std::string> args = WeaverArgs(node);
@@ -48,7 +48,29 @@ inline Process* StartWeaver(NetnsNode& node, const Environment& extra_env = {},
       [&] {
         absl::StatusOr<CommandResult> status = WeaveCli(node, {"status"});
         return status.ok() && status->exit.success() &&
-               absl::StrContains(status->stdout_data, "Status: ready");
+               absl::StrContains(status->stdout_data, "Service: router");
+      },
+      absl::Seconds(15), "weaver to serve its API"));
+  return weaver;
+}
+
+// Starts weaver on `node` (extra environment and arguments appended) and waits until
+// `weave report` says ready: IPAM's ring exists, the bridge has its address, pods can attach.
+inline Process* StartWeaver(NetnsNode& node, const Environment& extra_env = {},
+                            const std::vector<std::string>& extra_args = {}) {
+  Environment env = WeaverEnv(node);
+  env.insert(env.end(), extra_env.begin(), extra_env.end());
+  std::vector<std::string> args = WeaverArgs(node);
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  ASSIGN_OR_REQUIRE(Process * weaver, node.Start("weaver", args, env));
+  // Ready as the readiness probe sees it: IPAM's ring exists and the bridge has its address.
+  REQUIRE_OK(WaitFor(
+      [&] {
+        absl::StatusOr<CommandResult> status = WeaveCli(node, {"status"});
+        absl::StatusOr<CommandResult> report = WeaveCli(node, {"report"});
+        return status.ok() && status->exit.success() &&
+               absl::StrContains(status->stdout_data, "Status: ready") && report.ok() &&
+               absl::StrContains(report->stdout_data, "\"ready\": true");
       },
       absl::Seconds(15), "weaver to be ready"));
   return weaver;

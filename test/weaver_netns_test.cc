@@ -47,6 +47,7 @@ TEST_CASE("weave status shows the router's real state", "[netns]") {
   std::string name = PeerName(node);
   // Targets where nothing listens: refused at once, so they show as failed.
   StartWeaver(node, {{"KUBE_PEERS", "192.168.250.11:7001 192.168.250.11:7002"},
+                     {"IPALLOC_INIT", "consensus=1"},
                      {"WEAVE_TRUSTED_SUBNETS", "192.168.250.0/24"},
                      {"IPALLOC_RANGE", "10.40.0.0/16"}});
 

@@ -4,6 +4,10 @@
 #include "spdlog/spdlog.h"
 
 namespace weave::router {
+namespace {
+// A caller without a deadline waits at most this long for an address.
+constexpr absl::Duration kMaxAttachWait = absl::Minutes(2);
+}  // namespace
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
@@ -18,11 +22,19 @@ grpc::Status RouterService::GetStatus(grpc::ServerContext*, const v1::GetStatusR
   return grpc::Status::OK;
 }
 
-grpc::Status RouterService::AttachContainer(grpc::ServerContext*,
+grpc::Status RouterService::AttachContainer(grpc::ServerContext* context,
                                             const v1::AttachContainerRequest* request,
                                             v1::AttachContainerResponse* response) {
   absl::Time start = absl::Now();
-  absl::StatusOr<v1::AttachContainerResponse> result = attacher_->Attach(*request);
+  // Before the ring exists (consensus with peers still running) the bridge has no address:
+  // wait for it within the caller's deadline rather than fail or allocate from nowhere.
+  const absl::Time deadline = std::min(absl::FromChrono(context->deadline()),
+                                       start + kMaxAttachWait);
+  if (!router_->readiness().WaitFor(kReadyNetwork, absl::ToChronoTime(deadline))) {
+    return ToGrpcStatus(absl::UnavailableError(
+        "the node's network is not ready yet (IPAM is waiting for its peers); try again"));
+  }
+  absl::StatusOr<v1::AttachContainerResponse> result = attacher_->Attach(*request, deadline);
   spdlog::debug("Attach {} {}: {} in {}", request->container_id(), request->ifname(),
                 result.status(), absl::FormatDuration(absl::Now() - start));
   if (!result.ok()) {
@@ -58,14 +70,16 @@ grpc::Status RouterService::GarbageCollect(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status RouterService::AllocateAddress(grpc::ServerContext*,
+grpc::Status RouterService::AllocateAddress(grpc::ServerContext* context,
                                             const v1::AllocateAddressRequest* request,
                                             v1::AllocateAddressResponse* response) {
   if (request->container_id().empty()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "container ID is empty");
   }
   absl::StatusOr<ipam::Allocation> allocation =
-      allocator_->Allocate({request->container_id(), request->ifname(), "", ""});
+      allocator_->Allocate({request->container_id(), request->ifname(), "", "",
+                            std::min(absl::FromChrono(context->deadline()),
+                                     absl::Now() + kMaxAttachWait)});
   if (!allocation.ok()) return ToGrpcStatus(allocation.status());
   response->mutable_ip()->set_address(allocation->address.ToString());
   return grpc::Status::OK;
@@ -140,6 +154,17 @@ grpc::Status RouterService::Forget(grpc::ServerContext*, const v1::ForgetRequest
   mesh::Mesh* mesh = router_->mesh();
   if (mesh == nullptr) return ToGrpcStatus(absl::UnavailableError("the mesh is not running yet"));
   return ToGrpcStatus(mesh->Forget({request->peers().begin(), request->peers().end()}));
+}
+
+grpc::Status RouterService::RemovePeer(grpc::ServerContext*, const v1::RemovePeerRequest* request,
+                                       v1::RemovePeerResponse* response) {
+  ipam::RingAllocator* allocator = router_->allocator();
+  if (allocator == nullptr) return ToGrpcStatus(absl::UnavailableError("IPAM is not running"));
+  absl::StatusOr<uint64_t> moved = allocator->RemovePeer(request->peer());
+  if (!moved.ok()) return ToGrpcStatus(moved.status());
+  response->set_addresses_taken_over(*moved);
+  response->set_message(absl::StrCat(*moved, " IPs taken over from ", request->peer()));
+  return grpc::Status::OK;
 }
 
 }  // namespace weave::router

@@ -59,6 +59,11 @@ absl::StatusOr<v1::ConnectResponse> RouterClient::Connect(const v1::ConnectReque
   return Call(&v1::Router::Stub::Connect, request);
 }
 
+absl::StatusOr<v1::RemovePeerResponse> RouterClient::RemovePeer(
+    const v1::RemovePeerRequest& request) {
+  return Call(&v1::Router::Stub::RemovePeer, request);
+}
+
 absl::StatusOr<v1::ForgetResponse> RouterClient::Forget(const v1::ForgetRequest& request) {
   return Call(&v1::Router::Stub::Forget, request);
 }

@@ -22,6 +22,7 @@ class RouterClient {
   absl::StatusOr<v1::ResetResponse> Reset();
   absl::StatusOr<v1::ConnectResponse> Connect(const v1::ConnectRequest& request);
   absl::StatusOr<v1::ForgetResponse> Forget(const v1::ForgetRequest& request);
+  absl::StatusOr<v1::RemovePeerResponse> RemovePeer(const v1::RemovePeerRequest& request);
 
  private:
   // One unary call with the deadline, errors mapped as described above.

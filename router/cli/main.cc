@@ -2,6 +2,7 @@
 //
 //   weave [--local] [--socket PATH] status [peers|connections|targets|ipam]
 //   weave connect [--replace] <host[:port]>...   weave forget <host[:port]>...
+//   weave rmpeer <name|nickname>
 //   weave report
 //   weave ps
 //   weave expose [CIDR]
@@ -159,6 +160,9 @@ int main(int argc, char** argv) {
   std::vector<std::string> forget_peers;
   CLI::App* forget = app.add_subcommand("forget", "Stop connecting to peers (host[:port])");
   forget->add_option("peers", forget_peers, "host[:port] ...")->required();
+  std::string rmpeer_name;
+  CLI::App* rmpeer = app.add_subcommand("rmpeer", "Take over the address space of a dead peer");
+  rmpeer->add_option("peer", rmpeer_name, "Peer name or nickname")->required();
   std::string db_prefix = "/weavedb/weave-net";
   CLI::App* reset = app.add_subcommand("reset", "Remove everything weave made on this node");
   reset->add_option("--db-prefix", db_prefix, "Path prefix of the router's store");
@@ -190,6 +194,14 @@ int main(int argc, char** argv) {
     request.set_replace(connect_replace);
     absl::StatusOr<weave::v1::ConnectResponse> done = client.Connect(request);
     return done.ok() ? 0 : Fail(done.status());
+  }
+  if (rmpeer->parsed()) {
+    weave::v1::RemovePeerRequest request;
+    request.set_peer(rmpeer_name);
+    absl::StatusOr<weave::v1::RemovePeerResponse> done = client.RemovePeer(request);
+    if (!done.ok()) return Fail(done.status());
+    std::cout << done->message() << std::endl;
+    return 0;
   }
   if (forget->parsed()) {
     weave::v1::ForgetRequest request;

@@ -123,7 +123,8 @@ Mesh::Mesh(MeshConfig config, Fd listener)
       local_(MakeLocalIdentity(config_)),
       listener_(std::move(listener)),
       topology_(SelfInfo(config_)),
-      maker_(config_.backoff, Jitter) {
+      maker_(config_.backoff, Jitter),
+      channels_(config_.channels) {
   routes_ = topology_.ComputeRoutes();
 }
 

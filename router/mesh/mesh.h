@@ -47,6 +47,8 @@ struct MeshConfig {
   // Peers unreachable this long are forgotten.
   absl::Duration forget_after = absl::Minutes(1);
   BackoffOptions backoff;
+  // Channels known from the start, so that the first connections already carry their state.
+  std::map<std::string, class GossipHandler*> channels;
 };
 
 // A gossip channel's owner (IPAM's ring, later). Called on connection threads, never with the

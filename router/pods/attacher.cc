@@ -119,20 +119,24 @@ absl::Status Attacher::EnsureBridge(PeerName mac) {
 }
 
 absl::StatusOr<net::Cidr> Attacher::Expose(const std::optional<net::Cidr>& cidr) {
-  std::lock_guard lock(mu_);
-  ASSIGN_OR_RETURN(std::vector<net::Cidr> existing, host_->ListAddresses(options_.bridge));
-  for (const net::Cidr& address : existing) {
-    if (!cidr || *cidr == address) {
-      // Make sure the allocator knows it (after a restart, or an address set by hand).
-      absl::StatusOr<ipam::Allocation> claimed =
-          allocator_->Claim({kExposeOwner, options_.bridge, address, "", ""});
-      if (!claimed.ok() && !absl::IsAlreadyExists(claimed.status())) return claimed.status();
-      if (!claimed.ok()) {
-        spdlog::warn("Bridge address {}: {}", address.ToString(), claimed.status());
+  {
+    std::lock_guard lock(mu_);
+    ASSIGN_OR_RETURN(std::vector<net::Cidr> existing, host_->ListAddresses(options_.bridge));
+    for (const net::Cidr& address : existing) {
+      if (!cidr || *cidr == address) {
+        // Make sure the allocator knows it (after a restart, or an address set by hand).
+        absl::StatusOr<ipam::Allocation> claimed =
+            allocator_->Claim({kExposeOwner, options_.bridge, address, "", ""});
+        if (!claimed.ok() && !absl::IsAlreadyExists(claimed.status())) return claimed.status();
+        if (!claimed.ok()) {
+          spdlog::warn("Bridge address {}: {}", address.ToString(), claimed.status());
+        }
+        return address;
       }
-      return address;
     }
   }
+  // Allocating may wait for the ring (consensus with other peers): not under the lock, so
+  // that pods keep being detached meanwhile.
   net::Cidr address;
   if (cidr) {
     ASSIGN_OR_RETURN(ipam::Allocation claimed,
@@ -143,6 +147,7 @@ absl::StatusOr<net::Cidr> Attacher::Expose(const std::optional<net::Cidr>& cidr)
                      allocator_->Allocate({kExposeOwner, options_.bridge, "", ""}));
     address = allocated.address;
   }
+  std::lock_guard lock(mu_);
   RETURN_IF_ERROR(Context(host_->AddAddress(options_.bridge, address),
                           absl::StrCat("adding ", address.ToString(), " to ", options_.bridge)));
   spdlog::info("Exposed {} on bridge {}", address.ToString(), options_.bridge);
@@ -209,13 +214,13 @@ absl::Status Attacher::Restore() {
 }
 
 absl::StatusOr<v1::AttachContainerResponse> Attacher::Attach(
-    const v1::AttachContainerRequest& request) {
+    const v1::AttachContainerRequest& request, absl::Time deadline) {
   std::lock_guard lock(mu_);
-  return AttachLocked(request);
+  return AttachLocked(request, deadline);
 }
 
 absl::StatusOr<v1::AttachContainerResponse> Attacher::AttachLocked(
-    const v1::AttachContainerRequest& request) {
+    const v1::AttachContainerRequest& request, absl::Time deadline) {
   const std::string& id = request.container_id();
   const std::string& ifname = request.ifname();
   RETURN_IF_ERROR(ValidateIds(id, ifname));
@@ -272,7 +277,7 @@ absl::StatusOr<v1::AttachContainerResponse> Attacher::AttachLocked(
   } else {
     ASSIGN_OR_RETURN(ipam::Allocation allocation,
                      allocator_->Allocate({id, ifname, request.pod_namespace(),
-                                           request.pod_name()}));
+                                           request.pod_name(), deadline}));
     address = allocation.address;
     allocated = true;
   }

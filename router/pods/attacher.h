@@ -80,7 +80,9 @@ class Attacher {
   // The bridge as `weave ps` shows it: "weave:expose", its MAC and addresses.
   absl::StatusOr<v1::Endpoint> BridgeEndpoint();
 
-  absl::StatusOr<v1::AttachContainerResponse> Attach(const v1::AttachContainerRequest& request);
+  // `deadline` bounds waiting for an address (the ring, or space from a peer).
+  absl::StatusOr<v1::AttachContainerResponse> Attach(const v1::AttachContainerRequest& request,
+                                                     absl::Time deadline = absl::InfiniteFuture());
   absl::Status Detach(const v1::DetachContainerRequest& request);
   absl::Status Check(const v1::CheckContainerRequest& request);
   // Detaches every pod interface this attacher made that is not in `valid`; returns how
@@ -90,7 +92,7 @@ class Attacher {
  private:
   absl::StatusOr<net::Cidr> Gateway();  // requires mu_
   absl::StatusOr<v1::AttachContainerResponse> AttachLocked(
-      const v1::AttachContainerRequest& request);
+      const v1::AttachContainerRequest& request, absl::Time deadline);
   absl::Status DetachLocked(const std::string& container_id, const std::string& ifname);
   void ReapLoop();
 

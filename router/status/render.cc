@@ -122,6 +122,7 @@ std::string RenderStatus(const v1::Status& status) {
     out += "\n";
     Line(&out, "Service", "ipam");
     Line(&out, "Status", IpamStateText(status.ipam()));
+    if (!status.ipam().conflict().empty()) Line(&out, "Conflict", status.ipam().conflict());
     Line(&out, "Range", status.ipam().range());
     Line(&out, "DefaultSubnet", status.ipam().default_subnet());
   }

@@ -1,0 +1,262 @@
+// The distributed address ring between real weavers in network-namespace nodes, with pods
+// attached by invoking the real weave-net plugin as kubelet does: distinct addresses across
+// nodes, every router killed at once and restarted, rmpeer of a node gone for good, a small
+// range used up through donations, and an ADD that arrives before consensus is possible.
+#include <catch2/catch.hpp>
+#include <atomic>
+#include <csignal>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "nlohmann/json.hpp"
+#include "test/harness/netns_cluster.h"
+#include "test/harness/status_assertions.h"
+#include "test/harness/subprocess.h"
+#include "test/harness/wait_for.h"
+#include "test/weaver_fixture.h"
+
+namespace weave::testing {
+namespace {
+
+using nlohmann::json;
+
+struct Pod {
+  std::string id;
+  std::string netns;  // path
+  int node = 0;
+  std::string address;  // without prefix, once attached
+};
+
+class Cluster {
+ public:
+  explicit Cluster(int size, Environment env = {}) : env_(std::move(env)) {
+    ASSIGN_OR_REQUIRE(cluster_, NetnsCluster::Create(size));
+    std::vector<std::string> addresses;
+    for (int i = 1; i <= size; ++i) addresses.push_back(cluster_->node(i).address());
+    peers_ = absl::StrJoin(addresses, " ");
+    routers_.resize(size + 1);
+  }
+
+  NetnsNode& node(int i) { return cluster_->node(i); }
+  int size() { return cluster_->size(); }
+
+  void Start(int i) {
+    Environment env = env_;
+    env.push_back({"KUBE_PEERS", peers_});
+    routers_[i] = StartWeaverServing(node(i), env, {"--heartbeat", "500ms"});
+  }
+  void StartAll() {
+    for (int i = 1; i <= size(); ++i) Start(i);
+  }
+  Process* router(int i) { return routers_[i]; }
+
+  std::string Cli(int i, const std::vector<std::string>& args) {
+    absl::StatusOr<CommandResult> result = WeaveCli(node(i), args);
+    if (!result.ok() || !result->exit.success()) return "";
+    return result->stdout_data;
+  }
+
+  void WaitIpamReady(std::vector<int> nodes, absl::Duration within = absl::Seconds(20)) {
+    std::string last;
+    absl::Status ready = WaitFor(
+        [&] {
+          for (int i : nodes) {
+            last = Cli(i, {"status"});
+            if (!absl::StrContains(last, "Status: ready")) return false;
+          }
+          return true;
+        },
+        within, "IPAM to be ready on every node");
+    INFO(last);
+    REQUIRE_OK(ready);
+  }
+
+  Pod NewPod(int on_node, const std::string& id) {
+    ASSIGN_OR_REQUIRE(std::string path, cluster_->AddPodNamespace(id));
+    return Pod{id, path, on_node, ""};
+  }
+
+  CommandResult Cni(const std::string& command, const Pod& pod) {
+    CommandOptions options;
+    options.env = {{"CNI_COMMAND", command},
+                   {"CNI_CONTAINERID", pod.id},
+                   {"CNI_NETNS", pod.netns},
+                   {"CNI_IFNAME", "eth0"},
+                   {"CNI_PATH", std::filesystem::path(WEAVE_NET_PATH).parent_path().string()},
+                   {"CNI_ARGS", absl::StrCat("K8S_POD_NAMESPACE=default;K8S_POD_NAME=", pod.id)}};
+    options.stdin_data = json{{"cniVersion", "1.0.0"},
+                              {"name", "weave"},
+                              {"type", "weave-net"},
+                              {"socket", node(pod.node).socket_path()}}
+                             .dump();
+    ASSIGN_OR_REQUIRE(CommandResult result,
+                      RunCommand({WEAVE_NET_PATH}, absl::Seconds(90), options));
+    return result;
+  }
+
+  void Add(Pod& pod) {
+    CommandResult result = Cni("ADD", pod);
+    INFO(result.stdout_data << result.stderr_data);
+    REQUIRE(result.exit.success());
+    std::string cidr = json::parse(result.stdout_data)["ips"][0]["address"];
+    pod.address = cidr.substr(0, cidr.find('/'));
+  }
+
+  bool PingFromNode(int i, const std::string& address) {
+    auto result = node(i).Exec({"ping", "-c1", "-W2", address}, absl::Seconds(10));
+    return result.ok() && result->exit.success();
+  }
+
+  // Pod addresses `weave ps` lists on node i, by container id.
+  std::map<std::string, std::string> Ps(int i) {
+    std::map<std::string, std::string> out;
+    for (absl::string_view line : absl::StrSplit(Cli(i, {"ps"}), '\n', absl::SkipEmpty())) {
+      std::vector<std::string> fields = absl::StrSplit(line, ' ', absl::SkipEmpty());
+      // "<id> <mac> <address>..."; the MAC is blank for pods restored after a restart.
+      if (fields.size() >= 2 && fields[0] != "weave:expose") {
+        out[fields[0]] = fields.back().substr(0, fields.back().find('/'));
+      }
+    }
+    return out;
+  }
+
+  json Report(int i) {
+    json report = json::parse(Cli(i, {"report"}), nullptr, false);
+    return report.is_discarded() ? json::object() : report;
+  }
+
+ private:
+  Environment env_;
+  std::unique_ptr<NetnsCluster> cluster_;
+  std::string peers_;
+  std::vector<Process*> routers_;
+};
+
+void RequireDistinct(const std::vector<Pod>& pods) {
+  std::set<std::string> addresses;
+  for (const Pod& pod : pods) {
+    INFO(pod.id << " " << pod.address);
+    CHECK(addresses.insert(pod.address).second);
+  }
+}
+
+TEST_CASE("three nodes hand out distinct addresses and keep them when every router is killed",
+          "[netns][ipam]") {
+  Cluster c(3);
+  c.StartAll();
+  c.WaitIpamReady({1, 2, 3});
+  // One ring, split between the three.
+  std::string ipam = c.Cli(1, {"status", "ipam"});
+  for (int i = 1; i <= 3; ++i) CHECK_THAT(ipam, Catch::Contains(absl::StrCat("(node", i, ")")));
+
+  std::vector<Pod> pods;
+  for (int p = 0; p < 30; ++p) {
+    pods.push_back(c.NewPod(p % 3 + 1, absl::StrCat("a", p)));
+    c.Add(pods.back());
+  }
+  RequireDistinct(pods);
+  for (const Pod& pod : pods) {
+    INFO(pod.id << " on node" << pod.node << " at " << pod.address);
+    CHECK(c.PingFromNode(pod.node, pod.address));
+  }
+
+  for (int i = 1; i <= 3; ++i) REQUIRE_OK(c.router(i)->Signal(SIGKILL));
+  for (int i = 1; i <= 3; ++i) REQUIRE_OK(c.router(i)->Wait(absl::Seconds(5)));
+  c.StartAll();
+  c.WaitIpamReady({1, 2, 3});
+  for (int i = 1; i <= 3; ++i) {
+    std::map<std::string, std::string> listed = c.Ps(i);
+    for (const Pod& pod : pods) {
+      if (pod.node != i) continue;
+      INFO(pod.id << " on node" << i);
+      CHECK(listed[pod.id] == pod.address);
+    }
+  }
+  for (int p = 30; p < 60; ++p) {
+    pods.push_back(c.NewPod(p % 3 + 1, absl::StrCat("a", p)));
+    c.Add(pods.back());
+  }
+  RequireDistinct(pods);
+}
+
+TEST_CASE("rmpeer takes over the space of a node gone for good", "[netns][ipam]") {
+  Cluster c(3);
+  c.StartAll();
+  c.WaitIpamReady({1, 2, 3});
+  const std::string gone = c.Report(3)["router"]["name"];
+  REQUIRE_OK(c.router(3)->Stop(absl::Seconds(5)));
+  // A connected peer cannot be removed; wait until node 3 is unreachable.
+  REQUIRE_OK(WaitFor([&] {
+    return absl::StrContains(c.Cli(1, {"status", "ipam"}), "- unreachable!");
+  }, absl::Seconds(15), "node 3 to be unreachable"));
+  ASSIGN_OR_REQUIRE(CommandResult removed, WeaveCli(c.node(1), {"rmpeer", gone}));
+  INFO(removed.stderr_data);
+  REQUIRE(removed.exit.success());
+  CHECK_THAT(removed.stdout_data, Catch::Matches("[1-9][0-9]* IPs taken over from .*\n"));
+  // Both live nodes see the ring without node 3, and node 1 owns its old share.
+  for (int i : {1, 2}) {
+    REQUIRE_OK(WaitFor([&] { return !absl::StrContains(c.Cli(i, {"status", "ipam"}), gone); },
+                       absl::Seconds(10), "the ring without node 3"));
+  }
+  ASSIGN_OR_REQUIRE(CommandResult self, WeaveCli(c.node(1), {"rmpeer", "node1"}));
+  CHECK_FALSE(self.exit.success());
+}
+
+TEST_CASE("a node out of space gets more from a peer until the range is used up",
+          "[netns][ipam]") {
+  Cluster c(2, {{"IPALLOC_RANGE", "10.40.0.0/28"}});
+  c.StartAll();
+  c.WaitIpamReady({1, 2});
+  // 16 addresses: network and broadcast are never handed out, each bridge holds one.
+  std::vector<Pod> pods;
+  for (int p = 0; p < 12; ++p) {
+    pods.push_back(c.NewPod(1, absl::StrCat("x", p)));
+    c.Add(pods.back());
+  }
+  RequireDistinct(pods);
+  Pod extra = c.NewPod(1, "x12");
+  absl::Time start = absl::Now();
+  CommandResult full = c.Cni("ADD", extra);
+  CHECK_FALSE(full.exit.success());
+  CHECK_THAT(full.stdout_data, Catch::Contains("no free address"));
+  CHECK(absl::Now() - start < absl::Seconds(30));
+}
+
+TEST_CASE("an ADD before the second of two nodes is up waits for one ring", "[netns][ipam]") {
+  Cluster c(2);
+  c.Start(1);
+  REQUIRE_OK(WaitFor([&] {
+    return absl::StrContains(c.Cli(1, {"status"}), "awaiting consensus (quorum: 2, known: 1)");
+  }, absl::Seconds(10), "node 1 to await consensus"));
+  Pod pod = c.NewPod(1, "early");
+  std::atomic<bool> done = false;
+  CommandResult result;
+  std::thread add([&] {
+    result = c.Cni("ADD", pod);
+    done = true;
+  });
+  // It waits rather than seeding alone.
+  absl::Status early = WaitFor([&] { return done.load(); }, absl::Seconds(3), "the early ADD");
+  CHECK_FALSE(early.ok());
+  c.Start(2);
+  add.join();
+  INFO(result.stdout_data << result.stderr_data);
+  CHECK(result.exit.success());
+  c.WaitIpamReady({1, 2});
+  for (int i : {1, 2}) {
+    std::string ipam = c.Cli(i, {"status", "ipam"});
+    CHECK_THAT(ipam, Catch::Contains("(node1)"));
+    CHECK_THAT(ipam, Catch::Contains("(node2)"));
+  }
+}
+
+}  // namespace
+}  // namespace weave::testing
