@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <tuple>
 #include <random>
 
 #include "absl/strings/str_cat.h"
@@ -25,13 +26,15 @@ double Random01() {
 
 
 // The biggest block [start, start + size) of a power-of-two size, aligned to its size, inside
-// the free intervals of `space`.
-std::pair<uint64_t, uint64_t> BiggestAlignedBlock(const Space& space) {
+// the free intervals of `space` within [within_start, within_end).
+std::pair<uint64_t, uint64_t> BiggestAlignedBlock(const Space& space, uint64_t within_start,
+                                                  uint64_t within_end) {
   uint64_t best_start = 0;
   uint64_t best_size = 0;
   for (const auto& [first, last] : space.intervals()) {
-    const uint64_t begin = first;
-    const uint64_t end = uint64_t{last} + 1;
+    const uint64_t begin = std::max<uint64_t>(first, within_start);
+    const uint64_t end = std::min<uint64_t>(uint64_t{last} + 1, within_end);
+    if (begin >= end) continue;
     for (uint64_t size = uint64_t{1} << 32; size > best_size; size >>= 1) {
       uint64_t start = (begin + size - 1) & ~(size - 1);
       if (start + size <= end) {
@@ -198,16 +201,18 @@ absl::Status RingAllocator::HandleStateLocked(PeerName from, const v1::GossipSta
           return false;
         });
     if (!merged.ok()) {
-      conflict_ = absl::StrCat(merged.status().message(), " (from ", from.ToString(), ")");
+      std::string message = absl::StrCat(merged.status().message(), " (peer ", from.ToString(),
+                                         "): run 'weave ipam-yield' on every node of the side "
+                                         "that should give way");
+      conflicts_.insert_or_assign(from, Conflict{message, std::move(theirs)});
       absl::Time now = absl::Now();
       if (now - last_conflict_log_ > kConflictLogInterval) {
         last_conflict_log_ = now;
-        spdlog::error("IPAM: {}. The two sides keep their own rings and no address is handed "
-                      "out twice; see the README (IPAM conflicts) for how one side yields",
-                      conflict_);
+        spdlog::error("IPAM: {}. Both sides keep their own rings meanwhile", message);
       }
       return absl::OkStatus();
     }
+    conflicts_.erase(from);
     if (*merged) RingChangedLocked(/*broadcast=*/false);
     return absl::OkStatus();
   }
@@ -258,10 +263,16 @@ absl::Status RingAllocator::OnUnicast(PeerName source, absl::string_view payload
     case v1::Unicast::kSpaceRequest:
       DonateLocked(source, message.space_request().start(), message.space_request().end());
       return absl::OkStatus();
-    case v1::Unicast::kSpaceRequestDenied:
-      denied_.insert(source);
+    case v1::Unicast::kSpaceRequestDenied: {
+      const v1::SpaceRequest& denied = message.space_request_denied();
+      if (denied.end() == uint64_t{denied.start()} + 1) {
+        claims_denied_.insert(denied.start());
+      } else {
+        denied_.insert(source);
+      }
       changed_.SignalAll();
       return absl::OkStatus();
+    }
     default:
       return absl::InvalidArgumentError("IPAM message without a body");
   }
@@ -274,11 +285,21 @@ std::string RingAllocator::FullState() {
 
 void RingAllocator::DonateLocked(PeerName to, uint64_t start, uint64_t end) {
   v1::Unicast reply;
-  auto [block_start, size] = BiggestAlignedBlock(free_);
-  // Keep at least half: donate the upper half of a block that is more than half our space.
-  if (size > 1 && size * 2 > free_.FreeCount()) {
-    block_start += size / 2;
-    size /= 2;
+  uint64_t block_start = 0;
+  uint64_t size = 0;
+  if (end == start + 1) {
+    // A claim for one address (a peer re-claiming what it holds after yielding its ring).
+    if (start <= 0xffffffffULL && free_.IsFree(net::Ipv4(static_cast<uint32_t>(start)))) {
+      block_start = start;
+      size = 1;
+    }
+  } else {
+    std::tie(block_start, size) = BiggestAlignedBlock(free_, start, end);
+    // Keep at least half: donate the upper half of a block that is most of our space.
+    if (size > 1 && size * 2 > free_.FreeCount()) {
+      block_start += size / 2;
+      size /= 2;
+    }
   }
   if (size == 0 || to == options_.self) {
     reply.mutable_space_request_denied()->set_start(static_cast<uint32_t>(start));
@@ -526,6 +547,61 @@ absl::StatusOr<uint64_t> RingAllocator::RemovePeer(absl::string_view name_or_nic
   return moved;
 }
 
+absl::StatusOr<RingAllocator::YieldResult> RingAllocator::Yield(absl::Time deadline) {
+  absl::MutexLock lock(&mu_);
+  if (conflicts_.empty()) {
+    return absl::FailedPreconditionError(
+        "there is no IPAM conflict to yield to (weave status shows one when two separately "
+        "seeded rings meet)");
+  }
+  auto [peer, conflict] = *conflicts_.begin();
+  spdlog::warn("IPAM: yielding: dropping our ring for peer {}'s", peer.ToString());
+  ring_.Clear();
+  absl::StatusOr<bool> adopted =
+      ring_.Merge(conflict.ring, [](const std::vector<AddressRange>&) { return false; });
+  if (!adopted.ok()) return adopted.status();  // cannot happen on an empty ring
+  conflicts_.clear();
+  claims_denied_.clear();
+  RingChangedLocked(/*broadcast=*/true);
+
+  // Ask each address we hold back from its owner in the adopted ring.
+  std::vector<Allocation> pending;
+  for (const auto& [ip, allocation] : by_address_) {
+    if (OwnedLocked(ip)) continue;
+    pending.push_back(allocation);
+    std::optional<PeerName> owner = ring_.Owner(ip.value());
+    if (!owner || network_ == nullptr) continue;
+    v1::Unicast claim;
+    claim.mutable_space_request()->set_start(ip.value());
+    claim.mutable_space_request()->set_end(uint64_t{ip.value()} + 1);
+    (void)network_->Unicast(*owner, claim.SerializeAsString());
+  }
+  YieldResult result;
+  auto settled = [&] {
+    for (const Allocation& allocation : pending) {
+      net::Ipv4 ip = allocation.address.address();
+      if (!OwnedLocked(ip) && !claims_denied_.count(ip.value())) return false;
+    }
+    return true;
+  };
+  while (!settled() && !stopping_ && absl::Now() < deadline) {
+    changed_.WaitWithDeadline(&mu_, deadline);
+  }
+  for (const Allocation& allocation : pending) {
+    net::Ipv4 ip = allocation.address.address();
+    if (OwnedLocked(ip)) {
+      result.reclaimed++;
+    } else if (claims_denied_.count(ip.value())) {
+      result.collisions.push_back(allocation);
+      spdlog::error("IPAM: {} is also allocated on the other side: restart {}", ip.ToString(),
+                    DescribeOwner(allocation));
+    } else {
+      result.unanswered.push_back(allocation);
+    }
+  }
+  return result;
+}
+
 void RingAllocator::Shutdown() {
   absl::MutexLock lock(&mu_);
   stopping_ = true;
@@ -541,7 +617,7 @@ RingStatus RingAllocator::Status() const {
   absl::MutexLock lock(&mu_);
   RingStatus status;
   status.pending_allocations = static_cast<uint64_t>(waiting_);
-  status.conflict = conflict_;
+  if (!conflicts_.empty()) status.conflict = conflicts_.begin()->second.message;
   std::set<PeerName> reachable =
       network_ != nullptr ? network_->Reachable() : std::set<PeerName>{options_.self};
   if (ring_.Empty()) {

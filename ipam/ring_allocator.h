@@ -98,6 +98,16 @@ class RingAllocator final : public Allocator {
   // `weave rmpeer`: takes over every range of the peer named (name or nickname); returns how
   // many addresses moved. Refused for ourselves and for a reachable peer.
   absl::StatusOr<uint64_t> RemovePeer(absl::string_view name_or_nickname);
+  // After two separately seeded rings met (Status().conflict): drops our ring for the one we
+  // conflict with, then asks that ring's owners for each address we hold, waiting for the
+  // answers until `deadline`. Addresses the other side holds as well are `collisions`: those
+  // pods must be restarted. FailedPrecondition when there is no conflict.
+  struct YieldResult {
+    uint64_t reclaimed = 0;
+    std::vector<Allocation> collisions;
+    std::vector<Allocation> unanswered;  // owner unreachable or silent before the deadline
+  };
+  absl::StatusOr<YieldResult> Yield(absl::Time deadline);
   // Ends waits in Allocate/Claim (they return Unavailable); used when the router stops.
   void Shutdown();
   bool Ready() const;
@@ -119,6 +129,8 @@ class RingAllocator final : public Allocator {
   void RequestSpaceLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Reachable peers to ask for space, likeliest first, without those that refused lately.
   std::vector<PeerName> DonorsLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Gives `to` free space inside [start, end): the biggest aligned free block (half of it when
+  // it is most of what we have), or exactly the one address asked for.
   void DonateLocked(PeerName to, uint64_t start, uint64_t end) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ReportFreeLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   v1::GossipState StateLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -149,7 +161,14 @@ class RingAllocator final : public Allocator {
   int waiting_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time last_space_request_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   std::set<PeerName> denied_ ABSL_GUARDED_BY(mu_);  // donors that had nothing, since the last change
-  std::string conflict_ ABSL_GUARDED_BY(mu_);
+  // Peers whose ring conflicts with ours, with the error and their latest ring.
+  struct Conflict {
+    std::string message;
+    Ring ring;
+  };
+  std::map<PeerName, Conflict> conflicts_ ABSL_GUARDED_BY(mu_);
+  // Single addresses asked back after a Yield, and the answers so far.
+  std::set<uint32_t> claims_denied_ ABSL_GUARDED_BY(mu_);
   absl::Time last_conflict_log_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 };
 

@@ -258,5 +258,73 @@ TEST_CASE("an ADD before the second of two nodes is up waits for one ring", "[ne
   }
 }
 
+TEST_CASE("two separately seeded clusters that meet are reported and one side yields",
+          "[netns][ipam]") {
+  ASSIGN_OR_REQUIRE(auto cluster, NetnsCluster::Create(4));
+  auto name = [](int i) { return absl::StrCat("00:00:00:00:00:0", i); };
+  // Nodes 1+2 and 3+4 each seed their own ring over the same range.
+  for (int i = 1; i <= 4; ++i) {
+    int first = i <= 2 ? 1 : 3;
+    Environment env = {
+        {"KUBE_PEERS", absl::StrCat(cluster->node(first).address(), " ",
+                                    cluster->node(first + 1).address())},
+        {"IPALLOC_INIT", absl::StrCat("seed=", name(first), ",", name(first + 1))}};
+    StartWeaver(cluster->node(i), env, {"--name", name(i), "--heartbeat", "500ms"});
+  }
+  auto add = [&](int node, const std::string& id) {
+    ASSIGN_OR_REQUIRE(std::string path, cluster->AddPodNamespace(id));
+    CommandOptions options;
+    options.env = {{"CNI_COMMAND", "ADD"}, {"CNI_CONTAINERID", id}, {"CNI_NETNS", path},
+                   {"CNI_IFNAME", "eth0"},
+                   {"CNI_ARGS", absl::StrCat("K8S_POD_NAMESPACE=default;K8S_POD_NAME=", id)}};
+    options.stdin_data = json{{"cniVersion", "1.0.0"}, {"name", "weave"}, {"type", "weave-net"},
+                              {"socket", cluster->node(node).socket_path()}}.dump();
+    ASSIGN_OR_REQUIRE(CommandResult result, RunCommand({WEAVE_NET_PATH}, absl::Seconds(60), options));
+    INFO(result.stdout_data);
+    REQUIRE(result.exit.success());
+    std::string cidr = json::parse(result.stdout_data)["ips"][0]["address"];
+    return cidr.substr(0, cidr.find('/'));
+  };
+  // Both sides hand out the same first addresses.
+  std::string a0 = add(1, "a0");
+  std::string b0 = add(3, "b0");
+  std::string b1 = add(3, "b1");
+  REQUIRE(a0 == b0);
+
+  // They meet: both report the conflict, neither loses its allocations.
+  REQUIRE(WeaveCli(cluster->node(1), {"connect", cluster->node(3).address()})->exit.success());
+  auto status = [&](int i) {
+    absl::StatusOr<CommandResult> result = WeaveCli(cluster->node(i), {"status"});
+    return result.ok() ? result->stdout_data : std::string();
+  };
+  REQUIRE_OK(WaitFor([&] {
+    return absl::StrContains(status(1), "Conflict: IP allocation was seeded by different peers") &&
+           absl::StrContains(status(3), "Conflict: IP allocation was seeded by different peers");
+  }, absl::Seconds(15), "both sides to report the conflict"));
+  CHECK_THAT(status(3), Catch::Contains("weave ipam-yield"));
+
+  // Nodes 3 and 4 give way.
+  ASSIGN_OR_REQUIRE(CommandResult yielded, WeaveCli(cluster->node(3), {"ipam-yield"}));
+  INFO(yielded.stdout_data << yielded.stderr_data);
+  REQUIRE(yielded.exit.success());
+  // b1 was free on the other side: re-claimed; b0 (and the bridge) collide and are named.
+  CHECK_THAT(yielded.stdout_data, Catch::Contains("re-claimed 1 address"));
+  CHECK_THAT(yielded.stdout_data, Catch::Contains(absl::StrCat("default/b0 (", b0, ")")));
+  ASSIGN_OR_REQUIRE(CommandResult yielded4, WeaveCli(cluster->node(4), {"ipam-yield"}));
+  INFO(yielded4.stdout_data << yielded4.stderr_data);
+  CHECK(yielded4.exit.success());
+  REQUIRE_OK(WaitFor([&] {
+    for (int i = 1; i <= 4; ++i) {
+      if (absl::StrContains(status(i), "Conflict")) return false;
+    }
+    return true;
+  }, absl::Seconds(15), "the conflict to clear everywhere"));
+  // One ring now: b1's address is node 3's, so node 1 never hands it out.
+  for (int p = 1; p <= 3; ++p) CHECK(add(1, absl::StrCat("a", p)) != b1);
+  // Node 3 owns what it re-claimed; node 4 had nothing to re-claim and owns nothing.
+  ASSIGN_OR_REQUIRE(CommandResult ipam, WeaveCli(cluster->node(2), {"status", "ipam"}));
+  for (int i = 1; i <= 3; ++i) CHECK_THAT(ipam.stdout_data, Catch::Contains(absl::StrCat("(node", i, ")")));
+}
+
 }  // namespace
 }  // namespace weave::testing

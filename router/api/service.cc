@@ -1,5 +1,8 @@
 #include "router/api/service.h"
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
 #include "common/log.h"
 #include "spdlog/spdlog.h"
 
@@ -164,6 +167,41 @@ grpc::Status RouterService::RemovePeer(grpc::ServerContext*, const v1::RemovePee
   if (!moved.ok()) return ToGrpcStatus(moved.status());
   response->set_addresses_taken_over(*moved);
   response->set_message(absl::StrCat(*moved, " IPs taken over from ", request->peer()));
+  return grpc::Status::OK;
+}
+
+grpc::Status RouterService::YieldRing(grpc::ServerContext*, const v1::YieldRingRequest*,
+                                      v1::YieldRingResponse* response) {
+  ipam::RingAllocator* allocator = router_->allocator();
+  if (allocator == nullptr) return ToGrpcStatus(absl::UnavailableError("IPAM is not running"));
+  absl::StatusOr<ipam::RingAllocator::YieldResult> yielded =
+      allocator->Yield(absl::Now() + absl::Seconds(4));  // within the CLI's 5 s
+  if (!yielded.ok()) return ToGrpcStatus(yielded.status());
+  response->set_reclaimed(static_cast<uint32_t>(yielded->reclaimed));
+  std::vector<std::string> restart;
+  for (const ipam::Allocation& collision : yielded->collisions) {
+    v1::Endpoint* endpoint = response->add_collisions();
+    endpoint->set_container_id(collision.container_id);
+    endpoint->set_ifname(collision.ifname);
+    endpoint->add_addresses(collision.address.ToString());
+    endpoint->set_pod_namespace(collision.pod_namespace);
+    endpoint->set_pod_name(collision.pod_name);
+    restart.push_back(absl::StrCat(
+        collision.pod_name.empty() ? collision.container_id
+                                   : absl::StrCat(collision.pod_namespace, "/", collision.pod_name),
+        " (", collision.address.address().ToString(), ")"));
+  }
+  std::string message = absl::StrCat("Joined the other ring; re-claimed ", yielded->reclaimed,
+                                     " address(es)");
+  if (!restart.empty()) {
+    absl::StrAppend(&message, "; ", restart.size(),
+                    " also allocated on the other side, restart: ", absl::StrJoin(restart, ", "));
+  }
+  if (!yielded->unanswered.empty()) {
+    absl::StrAppend(&message, "; ", yielded->unanswered.size(),
+                    " not answered yet (their owners are unreachable)");
+  }
+  response->set_message(message);
   return grpc::Status::OK;
 }
 

@@ -53,6 +53,8 @@ class RouterService final : public v1::Router::Service {
   grpc::Status Expose(grpc::ServerContext*, const v1::ExposeRequest* request,
                       v1::ExposeResponse* response) override;
   grpc::Status Reset(grpc::ServerContext*, const v1::ResetRequest*, v1::ResetResponse*) override;
+  grpc::Status YieldRing(grpc::ServerContext*, const v1::YieldRingRequest*,
+                         v1::YieldRingResponse* response) override;
   grpc::Status RemovePeer(grpc::ServerContext*, const v1::RemovePeerRequest* request,
                           v1::RemovePeerResponse* response) override;
   grpc::Status Connect(grpc::ServerContext*, const v1::ConnectRequest* request,

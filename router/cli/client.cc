@@ -64,6 +64,10 @@ absl::StatusOr<v1::RemovePeerResponse> RouterClient::RemovePeer(
   return Call(&v1::Router::Stub::RemovePeer, request);
 }
 
+absl::StatusOr<v1::YieldRingResponse> RouterClient::YieldRing() {
+  return Call(&v1::Router::Stub::YieldRing, v1::YieldRingRequest());
+}
+
 absl::StatusOr<v1::ForgetResponse> RouterClient::Forget(const v1::ForgetRequest& request) {
   return Call(&v1::Router::Stub::Forget, request);
 }

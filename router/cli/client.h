@@ -23,6 +23,7 @@ class RouterClient {
   absl::StatusOr<v1::ConnectResponse> Connect(const v1::ConnectRequest& request);
   absl::StatusOr<v1::ForgetResponse> Forget(const v1::ForgetRequest& request);
   absl::StatusOr<v1::RemovePeerResponse> RemovePeer(const v1::RemovePeerRequest& request);
+  absl::StatusOr<v1::YieldRingResponse> YieldRing();
 
  private:
   // One unary call with the deadline, errors mapped as described above.

@@ -3,6 +3,7 @@
 //   weave [--local] [--socket PATH] status [peers|connections|targets|ipam]
 //   weave connect [--replace] <host[:port]>...   weave forget <host[:port]>...
 //   weave rmpeer <name|nickname>
+//   weave ipam-yield
 //   weave report
 //   weave ps
 //   weave expose [CIDR]
@@ -163,6 +164,8 @@ int main(int argc, char** argv) {
   std::string rmpeer_name;
   CLI::App* rmpeer = app.add_subcommand("rmpeer", "Take over the address space of a dead peer");
   rmpeer->add_option("peer", rmpeer_name, "Peer name or nickname")->required();
+  CLI::App* ipam_yield = app.add_subcommand(
+      "ipam-yield", "After a split brain: drop this node's ring for the other side's");
   std::string db_prefix = "/weavedb/weave-net";
   CLI::App* reset = app.add_subcommand("reset", "Remove everything weave made on this node");
   reset->add_option("--db-prefix", db_prefix, "Path prefix of the router's store");
@@ -194,6 +197,12 @@ int main(int argc, char** argv) {
     request.set_replace(connect_replace);
     absl::StatusOr<weave::v1::ConnectResponse> done = client.Connect(request);
     return done.ok() ? 0 : Fail(done.status());
+  }
+  if (ipam_yield->parsed()) {
+    absl::StatusOr<weave::v1::YieldRingResponse> done = client.YieldRing();
+    if (!done.ok()) return Fail(done.status());
+    std::cout << done->message() << std::endl;
+    return 0;
   }
   if (rmpeer->parsed()) {
     weave::v1::RemovePeerRequest request;
