@@ -36,6 +36,15 @@ std::vector<metrics::Family> RouterMetrics(const v1::Status& status) {
       owners[entry.peer()] = true;
     }
   }
+  // What this peer owns of the ring, and how much of that it reported free.
+  uint64_t owned = 0;
+  uint64_t owned_free = 0;
+  for (const v1::RingEntry& entry : ipam.entries()) {
+    if (entry.peer() == router.name()) {
+      owned += entry.size();
+      owned_free += entry.free();
+    }
+  }
   double unreachable_percent =
       ipam.range_num_ips() == 0 ? 0 : 100.0 * unreachable_ips / ipam.range_num_ips();
 
@@ -45,6 +54,10 @@ std::vector<metrics::Family> RouterMetrics(const v1::Status& status) {
        Type::kCounter, {{{}, static_cast<double>(router.termination_count())}}},
       {"weave_ips", "Number of IP addresses.", Type::kGauge,
        {{{{"state", "local-used"}}, static_cast<double>(ipam.active_ips())}}},
+      {"weave_ipam_owned_ips", "Addresses of the range this peer owns.", Type::kGauge,
+       {{{}, static_cast<double>(owned)}}},
+      {"weave_ipam_free_ips", "Free addresses in the ranges this peer owns (as last reported).",
+       Type::kGauge, {{{}, static_cast<double>(owned_free)}}},
       {"weave_max_ips", "Size of the IP range.", Type::kGauge,
        {{{}, static_cast<double>(ipam.range_num_ips())}}},
       {"weave_ipam_unreachable_count", "Number of unreachable peers owning part of the range.",

@@ -23,6 +23,12 @@ v1::Status SampleStatus(bool ready) {
   e->set_peer("aa:aa:aa:aa:aa:aa");
   e->set_size(256);
   e->set_is_known_peer(false);
+  s.mutable_router()->set_name("bb:bb:bb:bb:bb:bb");
+  v1::RingEntry* mine = ipam->add_entries();
+  mine->set_peer("bb:bb:bb:bb:bb:bb");
+  mine->set_size(768);
+  mine->set_free(760);
+  mine->set_is_known_peer(true);
   return s;
 }
 
@@ -38,6 +44,8 @@ TEST_CASE("router metrics carry the original's names and values", "[metrics]") {
   CHECK_THAT(text, Catch::Contains("weave_ipam_unreachable_count 1\n"));
   CHECK_THAT(text, Catch::Contains("weave_ipam_unreachable_percentage 25\n"));
   CHECK_THAT(text, Catch::Contains("weave_ready 1\n"));
+  CHECK_THAT(text, Catch::Contains("weave_ipam_owned_ips 768\n"));
+  CHECK_THAT(text, Catch::Contains("weave_ipam_free_ips 760\n"));
 }
 
 TEST_CASE("/status answers 503 until ready, 200 after", "[http]") {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark (not a test): how long N real weavers (default 10), each given every node as a
 # target, take to form a full mesh (every node's `weave status` shows N peers with N(N-1)
-# established connections), and each router's memory (RSS) once converged. Nodes are network
+# established connections) and to agree on the IPAM ring by consensus (every node's IPAM
+# "Status: ready"), and each router's memory (RSS) once converged. Nodes are network
 # namespaces on a private underlay bridge (192.168.251.0/24); nothing leaves them.
 # Goal: convergence under 2 s, RSS under 20 MB.
 # Run as root after a build: test/bench/mesh_convergence.sh [N]
@@ -63,6 +64,14 @@ for i in $(seq 1 "$n"); do
   done
 done
 t_converged=$(now)
+# IPAM: the ring agreed by consensus among all N (quorum N/2+1) and every bridge exposed.
+for i in $(seq 1 "$n"); do
+  until status "$i" | grep -q 'Status: ready'; do
+    if [ "$(date +%s)" -gt "$deadline" ]; then echo "no IPAM ring within 60 s (node $i)"; status "$i"; exit 1; fi
+    sleep 0.01
+  done
+done
+t_ring=$(now)
 sleep 2  # let allocation settle before measuring memory
 rss=()
 for pid in "${pids[@]}"; do rss+=("$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")"); done
@@ -70,6 +79,7 @@ for pid in "${pids[@]}"; do rss+=("$(awk '/^VmRSS/ {print $2}' "/proc/$pid/statu
 echo "Mesh of $n weavers (goal: convergence < 2 s, RSS < 20 MB)"
 echo "convergence from the last router serving:  $(ms "$t_ready" "$t_converged") ms"
 echo "convergence from launching all routers:    $(ms "$t_launch" "$t_converged") ms"
+echo "IPAM ring by consensus of $n, from the last router serving: $(ms "$t_ready" "$t_ring") ms"
 printf '%s\n' "${rss[@]}" | sort -n | awk '
   { v[NR] = $1; sum += $1 }
   END { printf "router RSS with %d peers: min %.1f MB, mean %.1f MB, max %.1f MB\n",
