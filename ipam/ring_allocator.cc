@@ -602,6 +602,29 @@ absl::StatusOr<RingAllocator::YieldResult> RingAllocator::Yield(absl::Time deadl
   return result;
 }
 
+absl::StatusOr<std::optional<PeerName>> RingAllocator::Handoff() {
+  absl::MutexLock lock(&mu_);
+  std::map<PeerName, uint64_t> owners = ring_.OwnershipSizes();
+  if (ring_.Empty() || !owners.count(options_.self)) return std::optional<PeerName>();
+  std::set<PeerName> reachable = network_ != nullptr ? network_->Reachable() : std::set<PeerName>{};
+  reachable.erase(options_.self);
+  if (reachable.empty()) {
+    return absl::FailedPreconditionError(
+        "no live peer to hand this node's addresses to; run 'weave rmpeer' on a peer later");
+  }
+  PeerName heir = *reachable.begin();
+  for (PeerName peer : reachable) {
+    if (owners.count(peer)) {
+      heir = peer;
+      break;
+    }
+  }
+  uint64_t moved = ring_.Transfer(options_.self, heir);
+  spdlog::info("IPAM: handed {} address(es) to {} before reset", moved, heir.ToString());
+  RingChangedLocked(/*broadcast=*/true);
+  return std::optional<PeerName>(heir);
+}
+
 void RingAllocator::Shutdown() {
   absl::MutexLock lock(&mu_);
   stopping_ = true;

@@ -108,6 +108,11 @@ class RingAllocator final : public Allocator {
     std::vector<Allocation> unanswered;  // owner unreachable or silent before the deadline
   };
   absl::StatusOr<YieldResult> Yield(absl::Time deadline);
+  // `weave reset`: gives every range we own to a live peer (one that owns space if any), so
+  // that no address space is lost with this node. Returns the heir, or nullopt when we owned
+  // nothing; FailedPrecondition when no peer is reachable (the space stays ours until a peer
+  // runs rmpeer).
+  absl::StatusOr<std::optional<PeerName>> Handoff();
   // Ends waits in Allocate/Claim (they return Unavailable); used when the router stops.
   void Shutdown();
   bool Ready() const;

@@ -258,6 +258,25 @@ TEST_CASE("an ADD before the second of two nodes is up waits for one ring", "[ne
   }
 }
 
+TEST_CASE("weave reset hands the node's space to a live peer", "[netns][ipam]") {
+  Cluster c(2);
+  c.StartAll();
+  c.WaitIpamReady({1, 2});
+  ASSIGN_OR_REQUIRE(CommandResult reset, WeaveCli(c.node(2), {"reset"}));
+  INFO(reset.stderr_data);
+  REQUIRE(reset.exit.success());
+  REQUIRE_OK(c.router(2)->Wait(absl::Seconds(10)));
+  // Node 1 owns the whole range now, and says so.
+  std::string ipam;
+  absl::Status whole = WaitFor([&] {
+    ipam = c.Cli(1, {"status", "ipam"});
+    return absl::StrContains(ipam, "1048576 IPs (100.0% of total)") &&
+           !absl::StrContains(ipam, "(node2)");
+  }, absl::Seconds(10), "node 1 to own the whole range");
+  INFO(ipam);
+  CHECK_OK(whole);
+}
+
 TEST_CASE("two separately seeded clusters that meet are reported and one side yields",
           "[netns][ipam]") {
   ASSIGN_OR_REQUIRE(auto cluster, NetnsCluster::Create(4));

@@ -139,6 +139,10 @@ namespace weave::router {
 grpc::Status RouterService::Reset(grpc::ServerContext*, const v1::ResetRequest*,
                                   v1::ResetResponse*) {
   spdlog::info("Reset requested: removing this node's network state");
+  if (ipam::RingAllocator* allocator = router_->allocator()) {
+    absl::StatusOr<std::optional<PeerName>> heir = allocator->Handoff();
+    if (!heir.ok()) spdlog::warn("Reset: {}", heir.status().message());
+  }
   absl::Status torn_down = attacher_->Teardown();
   if (on_reset_) on_reset_();
   return ToGrpcStatus(torn_down);

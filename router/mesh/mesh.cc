@@ -133,11 +133,17 @@ Mesh::~Mesh() { Stop(); }
 void Mesh::Stop() {
   std::vector<ConnectionPtr> open;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
     if (stopping_) return;
     stopping_ = true;
-    open.assign(live_.begin(), live_.end());
     wake_.notify_all();
+    // Peers hear why, after what is already queued for them (a last ring update, say); a
+    // peer that does not take it within the grace is cut off below.
+    for (const auto& [name, registered] : connections_) {
+      registered.connection->Refuse(v1::Refusal::SHUTDOWN, "the peer is stopping");
+    }
+    wake_.wait_for(lock, std::chrono::seconds(2), [&] { return connections_.empty(); });
+    open.assign(live_.begin(), live_.end());
   }
   shutdown(listener_.get(), SHUT_RDWR);
   for (const ConnectionPtr& connection : open) connection->Shutdown();
@@ -349,6 +355,7 @@ void Mesh::Unregister(const ConnectionPtr& connection, const std::string& reason
   if (it == connections_.end() || it->second.connection != connection) return;
   connections_.erase(it);
   terminations_++;
+  wake_.notify_all();  // Stop waits for connections to drain
   const std::string key = connection->outbound() ? connection->target()
                                                  : connection->dial_address();
   maker_.Disconnected(key, reason, absl::Now());
