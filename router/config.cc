@@ -32,6 +32,7 @@ constexpr Setting kHairpin{"--hairpin-mode", "HAIRPIN_MODE"};
 constexpr Setting kSocket{"--socket", "WEAVE_SOCKET"};
 constexpr Setting kPasswordFile{"--password-file", "WEAVE_PASSWORD_FILE"};
 constexpr Setting kHost{"--host", ""};
+constexpr Setting kCheckpointUrl{"--checkpoint-url", "CHECKPOINT_URL"};
 constexpr Setting kHeartbeat{"--heartbeat", "WEAVE_HEARTBEAT"};
 
 // The smallest MTU IPv4 requires every link to carry (RFC 791), the largest an IP packet.
@@ -197,6 +198,12 @@ absl::StatusOr<RouterConfig> ResolveRouterConfig(const RouterFlags& flags,
   c.host_root = flags.host_root.empty() ? "/" : flags.host_root;
   // Any non-empty value disables the version check, as the original's checkpoint library did.
   c.checkpoint_disable = !flags.checkpoint_disable.empty();
+  if (!flags.checkpoint_url.empty() && flags.checkpoint_url.rfind("http://", 0) != 0 &&
+      flags.checkpoint_url.rfind("https://", 0) != 0) {
+    return config::InvalidValue(kCheckpointUrl, flags.checkpoint_url,
+                                "an http:// or https:// URL");
+  }
+  c.checkpoint_url = flags.checkpoint_url;
   c.peer_discovery = !flags.no_discovery;
   c.log_level = flags.log_level;
   c.print_peer_name = flags.print_peer_name;

@@ -50,6 +50,7 @@ struct RouterFlags {
   std::string host_root = "/";
   std::string hairpin_mode = "true";
   std::string checkpoint_disable;
+  std::string checkpoint_url;
   std::string log_level = "info";
   std::string cni_bin_dir;   // with --setup-cni
   std::string cni_conf_dir;
@@ -87,6 +88,8 @@ struct RouterConfig {
   std::string host_root;
   bool hairpin = true;
   bool checkpoint_disable = false;
+  // The operator's own version-check service; none by default (the original's is gone).
+  std::string checkpoint_url;
   bool peer_discovery = true;
   std::string log_level;
   bool print_peer_name = false;

@@ -126,5 +126,19 @@ TEST_CASE("design decisions for vague variables", "[config]") {
   CHECK(trusted->trusted_subnets[0].ToString() == "10.0.0.0/8");
 }
 
+TEST_CASE("the version check asks only a URL the operator gave", "[config]") {
+  auto none = ResolveRouterConfig(RouterFlags(), "node-a");
+  REQUIRE(none.ok());
+  CHECK(none->checkpoint_url.empty());
+  auto given = Resolve([](RouterFlags& f) { f.checkpoint_url = "https://versions.example/weave"; });
+  REQUIRE(given.ok());
+  CHECK(given->checkpoint_url == "https://versions.example/weave");
+  auto bad = Resolve([](RouterFlags& f) { f.checkpoint_url = "versions.example"; });
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message() ==
+        "invalid CHECKPOINT_URL (--checkpoint-url) \"versions.example\": expected an http:// or "
+        "https:// URL");
+}
+
 }  // namespace
 }  // namespace weave::router

@@ -58,6 +58,9 @@ void AddRouterFlags(CLI::App& app, RouterFlags* f) {
       ->envname("HAIRPIN_MODE");
   app.add_option("--checkpoint-disable", f->checkpoint_disable, "Disable the version check")
       ->envname("CHECKPOINT_DISABLE");
+  app.add_option("--checkpoint-url", f->checkpoint_url,
+                 "Version-check service to ask for the latest release (default: none)")
+      ->envname("CHECKPOINT_URL");
   app.add_option("--log-level", f->log_level, "debug, info, warning or error");
   app.add_flag("--setup-cni", f->setup_cni,
                "Install the CNI plugin and 10-weave.conflist at start (as weave setup-cni)");

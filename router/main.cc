@@ -17,6 +17,7 @@
 #include <mutex>
 
 #include "CLI/CLI.hpp"
+#include "common/http/client.h"
 #include "common/http/server.h"
 #include "common/log.h"
 #include "common/netlink/netlink.h"
@@ -37,6 +38,7 @@
 #include "router/pods/attacher.h"
 #include "router/router.h"
 #include "router/teardown.h"
+#include "router/version_check.h"
 #include "spdlog/spdlog.h"
 
 namespace weave::router {
@@ -199,6 +201,13 @@ int Run(const RouterConfig& config) {
   Masquerade masquerade(nft_backend->get(), {config.ipalloc_range, config.no_masq_local});
 
   Router router(config, name, uid, allocator->get());
+  std::unique_ptr<VersionChecker> version_checker;
+  if (!config.checkpoint_url.empty() && !config.checkpoint_disable) {
+    version_checker = std::make_unique<VersionChecker>(
+        config.checkpoint_url, WEAVE_VERSION, absl::Hours(6),
+        [](const std::string& url) { return http::Get(url, absl::Seconds(10)); });
+    router.set_version_checker(version_checker.get());
+  }
   EndpointRegistry endpoints;
   std::unique_ptr<PodNamespaceOpener> opener = NewLinuxPodNamespaceOpener();
   // The reaper deletes pod veths off the CNI DEL path, on its own socket.

@@ -1,5 +1,7 @@
 #include "router/router.h"
 
+#include "router/version_check.h"
+
 namespace weave::router {
 namespace {
 
@@ -54,9 +56,13 @@ v1::Status Router::Status() const {
   status.set_ready(not_ready.empty());
   for (const std::string& condition : not_ready) status.add_not_ready(condition);
   status.set_version(WEAVE_VERSION);
-  // The original's check service is gone and this product does not phone home: the check
-  // is always reported as disabled (CHECKPOINT_DISABLE is accepted for compatibility).
-  status.mutable_version_check()->set_enabled(false);
+  // The original's check service is gone and this product does not phone home: the check is
+  // disabled unless the operator configured a service of their own.
+  if (version_checker_ != nullptr) {
+    *status.mutable_version_check() = version_checker_->Status();
+  } else {
+    status.mutable_version_check()->set_enabled(false);
+  }
 
   v1::RouterStatus* router = status.mutable_router();
   router->set_protocol("weave");

@@ -37,6 +37,8 @@ class Router {
   void set_mesh(mesh::Mesh* mesh) { mesh_.store(mesh); }
   mesh::Mesh* mesh() const { return mesh_.load(); }
   ipam::RingAllocator* allocator() const { return allocator_; }
+  // The version check, when the operator configured one; must outlive the router.
+  void set_version_checker(const class VersionChecker* checker) { version_checker_ = checker; }
 
   // A consistent snapshot of everything `weave status` and `weave report` show.
   v1::Status Status() const;
@@ -48,6 +50,7 @@ class Router {
   ipam::RingAllocator* const allocator_;
   Readiness readiness_;
   std::atomic<mesh::Mesh*> mesh_{nullptr};
+  const VersionChecker* version_checker_ = nullptr;
 };
 
 }  // namespace weave::router

@@ -386,6 +386,26 @@ TEST_CASE("weave connect and forget change the targets", "[netns][mesh]") {
   CHECK(Cli(cluster->node(1), {"status", "targets"}) == absl::StrCat(cluster->node(2).address(), ":6783\n"));
 }
 
+TEST_CASE("two peers with the same name report the collision and stop dialling",
+          "[netns][mesh]") {
+  ASSIGN_OR_REQUIRE(auto cluster, NetnsCluster::Create(2));
+  const std::string peers = AllAddresses(*cluster);
+  for (int i = 1; i <= 2; ++i) {
+    StartMeshNode(cluster->node(i), peers, {{"IPALLOC_INIT", "consensus=1"}},
+                  {"--name", "00:00:00:00:00:07"});
+  }
+  REQUIRE_OK(WaitFor([&] {
+    return absl::StrContains(Log(cluster->node(1)), "Peer name collision") &&
+           absl::StrContains(Log(cluster->node(2)), "Peer name collision");
+  }, absl::Seconds(10), "both to report the collision"));
+  CHECK_THAT(Log(cluster->node(1)), Catch::Contains("give every node its own machine-id or --name"));
+  CHECK_THAT(Cli(cluster->node(1), {"status"}), Catch::Contains("Peers: 1\n"));
+  // Not retried: the collision is logged once per side, however long we look.
+  std::string log = Log(cluster->node(1));
+  size_t first = log.find("Peer name collision");
+  CHECK(log.find("Peer name collision", first + 1) == std::string::npos);
+}
+
 TEST_CASE("peers learned through gossip are connected to", "[netns][mesh]") {
   ASSIGN_OR_REQUIRE(auto cluster, NetnsCluster::Create(4));
   StartMeshNode(cluster->node(1), "");
