@@ -18,6 +18,8 @@ namespace {
 constexpr char kRingKey[] = "ring";
 // Repeated conflict reports (every gossip round) are logged at most this often.
 constexpr absl::Duration kConflictLogInterval = absl::Seconds(30);
+// How long Claim waits for another peer to give the address asked for.
+constexpr absl::Duration kClaimWait = absl::Seconds(5);
 
 double Random01() {
   static thread_local std::mt19937_64 generator{std::random_device{}()};
@@ -454,10 +456,30 @@ absl::StatusOr<Allocation> RingAllocator::Claim(const Allocation& requested) {
                                                " before the ring exists"));
   }
   if (!OwnedLocked(ip)) {
+    // Another peer's: ask it for exactly this address (it gives it if free), for a while.
     std::optional<PeerName> owner = ring_.Owner(ip.value());
-    return absl::FailedPreconditionError(absl::StrCat(
-        "cannot claim ", ip.ToString(), ": it belongs to peer ",
-        owner ? owner->ToString() : std::string("(none)")));
+    if (owner && network_ != nullptr) {
+      claims_denied_.erase(ip.value());
+      v1::Unicast claim;
+      claim.mutable_space_request()->set_start(ip.value());
+      claim.mutable_space_request()->set_end(uint64_t{ip.value()} + 1);
+      if (network_->Unicast(*owner, claim.SerializeAsString()).ok()) {
+        const absl::Time deadline = absl::Now() + kClaimWait;
+        while (!OwnedLocked(ip) && !claims_denied_.count(ip.value()) && !stopping_ &&
+               absl::Now() < deadline) {
+          changed_.WaitWithDeadline(&mu_, deadline);
+        }
+      }
+    }
+    if (!OwnedLocked(ip)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot claim ", ip.ToString(), ": it belongs to peer ",
+          owner ? owner->ToString() : std::string("(none)"),
+          claims_denied_.count(ip.value()) ? ", which holds it" : ", which did not give it"));
+    }
+    if (auto holder = by_address_.find(ip); holder != by_address_.end()) {
+      return AddressHeldError(holder->second);  // taken while we waited
+    }
   }
   RETURN_IF_ERROR(CommitLocked(allocation));
   return allocation;
