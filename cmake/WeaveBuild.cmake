@@ -2,6 +2,7 @@
 #
 #   weave_cc_library(NAME name SRCS a.cc b.cc DEPS other_lib absl::status)
 #   weave_cc_binary(NAME name SRCS main.cc DEPS lib)
+#   weave_cc_static_binary(NAME name SRCS main.cc DEPS lib)   (cmake/WeaveStaticBinary.cmake)
 #   weave_cc_test(NAME name SRCS a_test.cc DEPS lib [LABELS netns])
 #
 # Our own targets build with warnings as errors; third-party headers are system headers.
@@ -48,3 +49,5 @@ function(weave_cc_test)
   # --warn NoTests: a name CTest cannot pass through intact fails instead of passing empty.
   catch_discover_tests(${ARG_NAME} EXTRA_ARGS --warn NoTests PROPERTIES ${_props})
 endfunction()
+
+include(WeaveStaticBinary)
