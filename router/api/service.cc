@@ -33,9 +33,13 @@ grpc::Status RouterService::AttachContainer(grpc::ServerContext* context,
   // wait for it within the caller's deadline rather than fail or allocate from nowhere.
   const absl::Time deadline = std::min(absl::FromChrono(context->deadline()),
                                        start + kMaxAttachWait);
-  if (!router_->readiness().WaitFor(kReadyNetwork, absl::ToChronoTime(deadline))) {
-    return ToGrpcStatus(absl::UnavailableError(
-        "the node's network is not ready yet (IPAM is waiting for its peers); try again"));
+  // In slices, so that a stopping router does not wait for this call.
+  while (!router_->readiness().WaitFor(
+      kReadyNetwork, absl::ToChronoTime(std::min(deadline, absl::Now() + absl::Milliseconds(200))))) {
+    if (shutting_down_ || absl::Now() >= deadline) {
+      return ToGrpcStatus(absl::UnavailableError(
+          "the node's network is not ready yet (IPAM is waiting for its peers); try again"));
+    }
   }
   absl::StatusOr<v1::AttachContainerResponse> result = attacher_->Attach(*request, deadline);
   spdlog::debug("Attach {} {}: {} in {}", request->container_id(), request->ifname(),
