@@ -49,6 +49,14 @@ std::pair<uint64_t, uint64_t> BiggestAlignedBlock(const Space& space, uint64_t w
   return {best_start, best_size};
 }
 
+// Whether `peer`'s entries in `ring` report free addresses.
+bool ReportsFree(const Ring& ring, PeerName peer) {
+  for (const RingEntry& entry : ring.entries()) {
+    if (entry.peer == peer && entry.free > 0) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<RingAllocator>> RingAllocator::Create(RingAllocatorOptions options,
@@ -269,7 +277,10 @@ absl::Status RingAllocator::OnUnicast(PeerName source, absl::string_view payload
       const v1::SpaceRequest& denied = message.space_request_denied();
       if (denied.end() == uint64_t{denied.start()} + 1) {
         claims_denied_.insert(denied.start());
-      } else {
+      } else if (!ReportsFree(ring_, source)) {
+        // A denial sent before the donor freed space can arrive after its newer free report
+        // (which forgot older denials); believe the report and ask again after the retry
+        // interval. Once the donor reports 0 free, its denials stick until the ring changes.
         denied_.insert(source);
       }
       changed_.SignalAll();
