@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
+#include "cni-plugin/plugin.h"
 #include "cni-plugin/testing/fake_router_server.h"
 #include "cni-plugin/testing/test_util.h"
 #include "cni-plugin/version.h"
@@ -20,6 +21,7 @@ namespace {
 using ::Catch::Matchers::Contains;
 using nlohmann::json;
 using testing::FakeRouterServer;
+using testing::FakeRouterService;
 using testing::Json;
 using testing::ScratchDir;
 using weave::testing::CommandOptions;
@@ -68,6 +70,7 @@ class Node {
   }
 
   FakeRouterClient& router() { return server_->router(); }
+  FakeRouterService& service() { return server_->service(); }
   const ScratchDir& dir() const { return dir_; }
   std::string socket() const { return dir_.File("weave.sock"); }
 
@@ -206,6 +209,16 @@ TEST_CASE("No router: code 11 naming the socket, try again later", "[process]") 
   // The configuration's "socket" wins over WEAVE_SOCKET.
   Succeeded(node.Run("ADD", Config("0.3.1", absl::StrCat(R"(,"socket":")", node.socket(), "\"")),
                      {{"WEAVE_SOCKET", missing}}));
+}
+
+// The binary's gRPC runs on its own event engine (alarm_event_engine.h): deadlines still fire.
+// STATUS has the shortest deadline, and reports every failure as "not available" (code 50).
+TEST_CASE("A router that does not answer in time: an error once the deadline passes", "[process]") {
+  Node node;
+  node.service().set_delay(kStatusTimeout + absl::Seconds(1));
+  const json error = Failed(node.Run("STATUS", Config("1.1.0")), kErrPluginNotAvailable);
+  CHECK(error["msg"] == absl::StrCat("weave router on ", node.socket(),
+                                     " did not answer GetStatus within 5s; try again later"));
 }
 
 TEST_CASE("Bad input: the spec's codes, never a crash", "[process]") {
