@@ -1,4 +1,5 @@
 #include "test/harness/netns.h"
+#include "test/harness/wait_for.h"
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -34,8 +35,15 @@ TEST_CASE("DeleteNamespace kills what runs inside and is idempotent", "[netns]")
   absl::Cleanup remove_log = [&] { std::filesystem::remove(log); };
   ASSIGN_OR_REQUIRE(std::unique_ptr<Process> sleeper,
                     Process::Start({"sleep", "300"}, {.log_path = log, .netns = ns}));
-  ASSIGN_OR_REQUIRE(const std::vector<pid_t> pids, NamespacePids(ns));
-  CHECK(pids == std::vector<pid_t>{sleeper->pid()});
+  // The child enters the namespace just after it starts: under load that takes a moment.
+  std::vector<pid_t> pids;
+  CHECK_OK(WaitFor(
+      [&] {
+        absl::StatusOr<std::vector<pid_t>> found = NamespacePids(ns);
+        if (found.ok()) pids = *found;
+        return pids == std::vector<pid_t>{sleeper->pid()};
+      },
+      absl::Seconds(5), "the sleeper to run inside the namespace"));
 
   REQUIRE_OK(DeleteNamespace(ns));
   CHECK_FALSE(NamespaceExists(ns));
