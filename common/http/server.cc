@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "httplib.h"
 
 namespace weave::http {
@@ -69,6 +70,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(absl::string_view name,
   }
   server->port_ = port;
   server->thread_ = std::thread([&s] { s.listen_after_bind(); });
+  // httplib's stop() does nothing until the listening loop has started, and that loop would
+  // then run forever: a router failing right after start-up hung in Stop. Return only once the
+  // loop runs (a few microseconds).
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (!s.is_running() && absl::Now() < deadline) absl::SleepFor(absl::Microseconds(100));
   return server;
 }
 
