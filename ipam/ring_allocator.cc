@@ -87,18 +87,16 @@ absl::StatusOr<std::unique_ptr<RingAllocator>> RingAllocator::Create(RingAllocat
   }
   ASSIGN_OR_RETURN(std::vector<Allocation> stored, store->LoadAllocations());
   for (const Allocation& allocation : stored) {
-    net::Ipv4 ip = allocation.address.address();
-    a.by_address_.emplace(ip, allocation);
-    a.by_owner_.emplace(Owner{allocation.container_id, allocation.ifname}, ip);
+    a.held_.Add(allocation);
   }
   if (a.ring_.Empty() && a.options_.init.kind == InitMode::Kind::kSeed) {
     a.ring_.ClaimForPeers(a.options_.init.seed);
     spdlog::info("IPAM: ring seeded by {} peer(s) as configured", a.options_.init.seed.size());
     RETURN_IF_ERROR(store->SetMetadata(kRingKey, a.ring_.ToProto().SerializeAsString()));
   }
-  if (a.ring_.Empty() && !a.by_address_.empty()) {
+  if (a.ring_.Empty() && !a.held_.empty()) {
     spdlog::warn("IPAM: {} stored allocation(s) but no ring; they are kept and re-checked once "
-                 "the ring exists", a.by_address_.size());
+                 "the ring exists", a.held_.size());
   }
   a.RebuildSpaceLocked();
   return allocator;
@@ -137,7 +135,7 @@ void RingAllocator::RebuildSpaceLocked() {
       free_.AddFree(net::Ipv4(static_cast<uint32_t>(first)), net::Ipv4(static_cast<uint32_t>(last)));
     }
   }
-  for (const auto& [ip, allocation] : by_address_) free_.Take(ip);
+  for (const auto& [ip, allocation] : held_.by_address()) free_.Take(ip);
 }
 
 void RingAllocator::RingChangedLocked(bool broadcast) {
@@ -205,8 +203,7 @@ absl::Status RingAllocator::HandleStateLocked(PeerName from, const v1::GossipSta
         ring_.Merge(theirs, [this](const std::vector<AddressRange>& ranges) {
           mu_.AssertHeld();
           for (const AddressRange& range : ranges) {
-            auto it = by_address_.lower_bound(net::Ipv4(static_cast<uint32_t>(range.start)));
-            if (it != by_address_.end() && it->first.value() < range.end) return true;
+            if (held_.AnyIn(range.start, range.end)) return true;
           }
           return false;
         });
@@ -417,7 +414,7 @@ absl::StatusOr<Allocation> RingAllocator::Allocate(const AllocationRequest& req)
     ~Done() { waiting--; }
   } done{waiting_};
   while (true) {
-    if (const Allocation* held = FindLocked({req.container_id, req.ifname})) return *held;
+    if (const Allocation* held = held_.FindOwner(req.container_id, req.ifname)) return *held;
     if (ring_.Empty()) {
       EstablishRingLocked();
     } else if (std::optional<net::Ipv4> ip = free_.Lowest()) {
@@ -455,13 +452,11 @@ absl::StatusOr<Allocation> RingAllocator::Claim(const Allocation& requested) {
   Allocation allocation = requested;
   allocation.address = net::Cidr(ip, options_.range.prefix_length());
   absl::MutexLock lock(&mu_);
-  if (const Allocation* held = FindLocked({allocation.container_id, allocation.ifname})) {
+  if (const Allocation* held = held_.FindOwner(allocation.container_id, allocation.ifname)) {
     if (held->address.address() == ip) return *held;
     return OwnerHoldsError(*held);
   }
-  if (auto holder = by_address_.find(ip); holder != by_address_.end()) {
-    return AddressHeldError(holder->second);
-  }
+  if (const Allocation* holder = held_.FindAddress(ip)) return AddressHeldError(*holder);
   if (ring_.Empty()) {
     return absl::UnavailableError(absl::StrCat("cannot claim ", ip.ToString(),
                                                " before the ring exists"));
@@ -488,8 +483,8 @@ absl::StatusOr<Allocation> RingAllocator::Claim(const Allocation& requested) {
           owner ? owner->ToString() : std::string("(none)"),
           claims_denied_.count(ip.value()) ? ", which holds it" : ", which did not give it"));
     }
-    if (auto holder = by_address_.find(ip); holder != by_address_.end()) {
-      return AddressHeldError(holder->second);  // taken while we waited
+    if (const Allocation* holder = held_.FindAddress(ip)) {
+      return AddressHeldError(*holder);  // taken while we waited
     }
   }
   RETURN_IF_ERROR(CommitLocked(allocation));
@@ -504,8 +499,7 @@ absl::Status RingAllocator::CommitLocked(const Allocation& allocation) {
                                                 st.message()));
   }
   net::Ipv4 ip = allocation.address.address();
-  by_address_.emplace(ip, allocation);
-  by_owner_.emplace(Owner{allocation.container_id, allocation.ifname}, ip);
+  held_.Add(allocation);
   if (!free_.Take(ip)) {
     spdlog::critical("IPAM: committed {} which was not free in our space", ip.ToString());
     std::abort();
@@ -516,17 +510,9 @@ absl::Status RingAllocator::CommitLocked(const Allocation& allocation) {
 absl::Status RingAllocator::Release(absl::string_view container_id, absl::string_view ifname) {
   if (container_id.empty()) return absl::InvalidArgumentError("the container ID is empty");
   absl::MutexLock lock(&mu_);
-  Owner start{std::string(container_id), std::string(ifname)};
-  auto matches = [&](const std::map<Owner, net::Ipv4>::iterator& it) {
-    return it != by_owner_.end() && it->first.first == container_id &&
-           (ifname.empty() || it->first.second == ifname);
-  };
-  auto it = by_owner_.lower_bound(start);
-  if (!matches(it)) return absl::OkStatus();
+  if (!held_.Holds(container_id, ifname)) return absl::OkStatus();
   RETURN_IF_ERROR(store_->DeleteAllocations(container_id, ifname));
-  for (; matches(it); it = by_owner_.erase(it)) {
-    net::Ipv4 ip = it->second;
-    by_address_.erase(ip);
+  for (net::Ipv4 ip : held_.Remove(container_id, ifname)) {
     // Only space we own returns to our pool; an address in a range we no longer own is simply
     // forgotten (its new owner never saw it as free while we held it).
     if (Usable(ip) && OwnedLocked(ip)) free_.Free(ip);
@@ -538,18 +524,13 @@ absl::Status RingAllocator::Release(absl::string_view container_id, absl::string
 absl::StatusOr<std::vector<Allocation>> RingAllocator::List() const {
   absl::MutexLock lock(&mu_);
   std::vector<Allocation> result;
-  for (const auto& [ip, allocation] : by_address_) result.push_back(allocation);
+  for (const auto& [ip, allocation] : held_.by_address()) result.push_back(allocation);
   return result;
 }
 
 uint64_t RingAllocator::ActiveCount() const {
   absl::MutexLock lock(&mu_);
-  return by_address_.size();
-}
-
-const Allocation* RingAllocator::FindLocked(const Owner& owner) const {
-  auto it = by_owner_.find(owner);
-  return it == by_owner_.end() ? nullptr : &by_address_.at(it->second);
+  return held_.size();
 }
 
 absl::StatusOr<uint64_t> RingAllocator::RemovePeer(absl::string_view name_or_nickname) {
@@ -599,7 +580,7 @@ absl::StatusOr<RingAllocator::YieldResult> RingAllocator::Yield(absl::Time deadl
 
   // Ask each address we hold back from its owner in the adopted ring.
   std::vector<Allocation> pending;
-  for (const auto& [ip, allocation] : by_address_) {
+  for (const auto& [ip, allocation] : held_.by_address()) {
     if (OwnedLocked(ip)) continue;
     pending.push_back(allocation);
     std::optional<PeerName> owner = ring_.Owner(ip.value());

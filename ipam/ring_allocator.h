@@ -19,6 +19,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "ipam/allocation_index.h"
 #include "ipam/allocator.h"
 #include "ipam/init_mode.h"
 #include "ipam/paxos.h"
@@ -119,8 +120,6 @@ class RingAllocator final : public Allocator {
   RingStatus Status() const;
 
  private:
-  using Owner = std::pair<std::string, std::string>;
-
   RingAllocator(RingAllocatorOptions options, Store* store, IpamNetwork* network);
 
   absl::Status HandleStateLocked(PeerName from, const v1::GossipState& state)
@@ -143,7 +142,6 @@ class RingAllocator final : public Allocator {
   bool WaitLocked(absl::Time deadline) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::string WaitingForLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status CommitLocked(const Allocation& allocation) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  const Allocation* FindLocked(const Owner& owner) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool Usable(net::Ipv4 ip) const;
   bool OwnedLocked(net::Ipv4 ip) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -160,8 +158,7 @@ class RingAllocator final : public Allocator {
   bool participating_ ABSL_GUARDED_BY(mu_) = false;  // in a consensus round (ours or a peer's)
   absl::Time last_proposal_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   Space free_ ABSL_GUARDED_BY(mu_);
-  std::map<net::Ipv4, Allocation> by_address_ ABSL_GUARDED_BY(mu_);
-  std::map<Owner, net::Ipv4> by_owner_ ABSL_GUARDED_BY(mu_);
+  AllocationIndex held_ ABSL_GUARDED_BY(mu_);
   std::map<PeerName, std::string> nicknames_ ABSL_GUARDED_BY(mu_);
   int waiting_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time last_space_request_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();

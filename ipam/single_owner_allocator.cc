@@ -48,7 +48,7 @@ SingleOwnerAllocator::SingleOwnerAllocator(net::Cidr range, Store* store)
 absl::StatusOr<Allocation> SingleOwnerAllocator::Allocate(const AllocationRequest& req) {
   RETURN_IF_ERROR(CheckOwner(req.container_id, req.ifname));
   absl::MutexLock lock(&mu_);
-  if (const Allocation* held = FindLocked({req.container_id, req.ifname})) return *held;
+  if (const Allocation* held = held_.FindOwner(req.container_id, req.ifname)) return *held;
   std::optional<net::Ipv4> ip = free_.Lowest();
   if (!ip) {
     return absl::ResourceExhaustedError(absl::StrCat("no free address in ", range_.ToString()));
@@ -72,13 +72,11 @@ absl::StatusOr<Allocation> SingleOwnerAllocator::Claim(const Allocation& request
   Allocation allocation = requested;
   allocation.address = net::Cidr(ip, range_.prefix_length());
   absl::MutexLock lock(&mu_);
-  if (const Allocation* held = FindLocked({allocation.container_id, allocation.ifname})) {
+  if (const Allocation* held = held_.FindOwner(allocation.container_id, allocation.ifname)) {
     if (held->address.address() == ip) return *held;
     return OwnerHoldsError(*held);
   }
-  if (auto holder = by_address_.find(ip); holder != by_address_.end()) {
-    return AddressHeldError(holder->second);
-  }
+  if (const Allocation* holder = held_.FindAddress(ip)) return AddressHeldError(*holder);
   RETURN_IF_ERROR(CommitLocked(allocation));
   return allocation;
 }
@@ -87,17 +85,9 @@ absl::Status SingleOwnerAllocator::Release(absl::string_view container_id,
                                            absl::string_view ifname) {
   if (container_id.empty()) return absl::InvalidArgumentError("the container ID is empty");
   absl::MutexLock lock(&mu_);
-  Owner start{std::string(container_id), std::string(ifname)};
-  auto matches = [&](const std::map<Owner, net::Ipv4>::iterator& it) {
-    return it != by_owner_.end() && it->first.first == container_id &&
-           (ifname.empty() || it->first.second == ifname);
-  };
-  auto it = by_owner_.lower_bound(start);
-  if (!matches(it)) return absl::OkStatus();
+  if (!held_.Holds(container_id, ifname)) return absl::OkStatus();
   RETURN_IF_ERROR(store_->DeleteAllocations(container_id, ifname));
-  for (; matches(it); it = by_owner_.erase(it)) {
-    net::Ipv4 ip = it->second;
-    by_address_.erase(ip);
+  for (net::Ipv4 ip : held_.Remove(container_id, ifname)) {
     if (Usable(ip) && !free_.Free(ip)) {
       spdlog::critical("IPAM: released address {} was already free", ip.ToString());
       std::abort();
@@ -109,14 +99,14 @@ absl::Status SingleOwnerAllocator::Release(absl::string_view container_id,
 absl::StatusOr<std::vector<Allocation>> SingleOwnerAllocator::List() const {
   absl::MutexLock lock(&mu_);
   std::vector<Allocation> result;
-  result.reserve(by_address_.size());
-  for (const auto& [ip, allocation] : by_address_) result.push_back(allocation);
+  result.reserve(held_.size());
+  for (const auto& [ip, allocation] : held_.by_address()) result.push_back(allocation);
   return result;
 }
 
 uint64_t SingleOwnerAllocator::ActiveCount() const {
   absl::MutexLock lock(&mu_);
-  return by_address_.size();
+  return held_.size();
 }
 
 absl::Status SingleOwnerAllocator::CommitLocked(const Allocation& allocation) {
@@ -135,14 +125,8 @@ absl::Status SingleOwnerAllocator::CommitLocked(const Allocation& allocation) {
 
 bool SingleOwnerAllocator::IndexLocked(const Allocation& allocation) {
   net::Ipv4 ip = allocation.address.address();
-  by_address_.emplace(ip, allocation);
-  by_owner_.emplace(Owner{allocation.container_id, allocation.ifname}, ip);
+  held_.Add(allocation);
   return Usable(ip) && free_.Take(ip);
-}
-
-const Allocation* SingleOwnerAllocator::FindLocked(const Owner& owner) const {
-  auto it = by_owner_.find(owner);
-  return it == by_owner_.end() ? nullptr : &by_address_.at(it->second);
 }
 
 bool SingleOwnerAllocator::Usable(net::Ipv4 ip) const {

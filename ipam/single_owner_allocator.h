@@ -8,6 +8,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "ipam/allocation_index.h"
 #include "ipam/allocator.h"
 #include "ipam/space.h"
 #include "ipam/store.h"
@@ -44,8 +45,6 @@ class SingleOwnerAllocator final : public Allocator {
   net::Cidr Range() const override { return range_; }
 
  private:
-  using Owner = std::pair<std::string, std::string>;  // (container_id, ifname)
-
   SingleOwnerAllocator(net::Cidr range, Store* store);
 
   // Persists `allocation`, then records it in memory.
@@ -53,8 +52,6 @@ class SingleOwnerAllocator final : public Allocator {
   // Records an allocation the store already holds; false when its address is outside the
   // range's usable addresses (the range changed since it was stored).
   bool IndexLocked(const Allocation& allocation) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // The allocation of `owner`, or nullptr.
-  const Allocation* FindLocked(const Owner& owner) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether Allocate may hand out `ip` (in the range, not its network or broadcast address).
   bool Usable(net::Ipv4 ip) const;
 
@@ -63,8 +60,7 @@ class SingleOwnerAllocator final : public Allocator {
 
   mutable absl::Mutex mu_;
   Space free_ ABSL_GUARDED_BY(mu_);
-  std::map<net::Ipv4, Allocation> by_address_ ABSL_GUARDED_BY(mu_);
-  std::map<Owner, net::Ipv4> by_owner_ ABSL_GUARDED_BY(mu_);
+  AllocationIndex held_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace weave::ipam
