@@ -24,6 +24,8 @@ constexpr Setting kInit{"--ipalloc-init", "IPALLOC_INIT"};
 constexpr Setting kConnLimit{"--conn-limit", "CONN_LIMIT"};
 constexpr Setting kMtu{"--mtu", "WEAVE_MTU"};
 constexpr Setting kNoFastdp{"--no-fastdp", "WEAVE_NO_FASTDP"};
+constexpr Setting kFastdpRetry{"--fastdp-retry", "WEAVE_FASTDP_RETRY"};
+constexpr Setting kOverlayHeartbeat{"--overlay-heartbeat", "WEAVE_OVERLAY_HEARTBEAT"};
 constexpr Setting kTrusted{"--trusted-subnets", "WEAVE_TRUSTED_SUBNETS"};
 constexpr Setting kExpectNpc{"--expect-npc", "EXPECT_NPC"};
 constexpr Setting kNoMasqLocal{"--no-masq-local", "NO_MASQ_LOCAL"};
@@ -182,6 +184,16 @@ absl::StatusOr<RouterConfig> ResolveRouterConfig(const RouterFlags& flags,
                                                  " to ", kMaxMtu, " (default 1376)")));
   c.mtu = static_cast<int>(mtu);
   ASSIGN_OR_RETURN(c.no_fastdp, ParseOptionalBool(kNoFastdp, flags.no_fastdp, false));
+  if (!absl::ParseDuration(flags.fastdp_retry, &c.fastdp_retry) ||
+      c.fastdp_retry < absl::Seconds(1) || c.fastdp_retry > absl::Minutes(30)) {
+    return config::InvalidValue(kFastdpRetry, flags.fastdp_retry,
+                                "a duration from 1s to 30m, such as 30s");
+  }
+  if (!absl::ParseDuration(flags.overlay_heartbeat, &c.overlay_heartbeat) ||
+      c.overlay_heartbeat < absl::Milliseconds(100) || c.overlay_heartbeat > absl::Seconds(30)) {
+    return config::InvalidValue(kOverlayHeartbeat, flags.overlay_heartbeat,
+                                "a duration from 100ms to 30s, such as 1s");
+  }
   for (const std::string& text : config::SplitList(flags.trusted_subnets)) {
     ASSIGN_OR_RETURN(net::Cidr subnet,
                      config::ParseCidr(kTrusted, text,

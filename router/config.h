@@ -41,6 +41,8 @@ struct RouterFlags {
   std::string conn_limit = "30";
   std::string mtu = "1376";
   std::string no_fastdp;
+  std::string fastdp_retry = "30s";
+  std::string overlay_heartbeat = "1s";
   std::string trusted_subnets;
   std::string expect_npc = "1";
   std::string no_masq_local = "1";
@@ -79,6 +81,10 @@ struct RouterConfig {
   uint32_t conn_limit = 30;  // 0 = unlimited
   int mtu = 1376;
   bool no_fastdp = false;
+  // After a fallback to sleeve, fastdp is tried again this often.
+  absl::Duration fastdp_retry = absl::Seconds(30);
+  // Data-path heartbeats (fastdp and sleeve); a path unheard for five is given up.
+  absl::Duration overlay_heartbeat = absl::Seconds(1);
   std::vector<net::Cidr> trusted_subnets;
   bool expect_npc = true;
   bool no_masq_local = true;

@@ -38,6 +38,12 @@ void AddRouterFlags(CLI::App& app, RouterFlags* f) {
   app.add_option("--mtu", f->mtu, "MTU of pod interfaces")->envname("WEAVE_MTU");
   app.add_flag("--no-fastdp{1}", f->no_fastdp, "Never use the kernel VXLAN data path")
       ->envname("WEAVE_NO_FASTDP");
+  app.add_option("--fastdp-retry", f->fastdp_retry,
+                 "After a fallback to sleeve, how often fastdp is tried again")
+      ->envname("WEAVE_FASTDP_RETRY");
+  app.add_option("--overlay-heartbeat", f->overlay_heartbeat,
+                 "Data-path heartbeat interval; a path silent for five is given up")
+      ->envname("WEAVE_OVERLAY_HEARTBEAT");
   app.add_option("--trusted-subnets", f->trusted_subnets,
                  "Comma-separated CIDRs whose peers need no data-plane encryption")
       ->envname("WEAVE_TRUSTED_SUBNETS");

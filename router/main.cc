@@ -17,6 +17,7 @@
 #include <mutex>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
 #include "common/http/client.h"
 #include "common/http/server.h"
 #include "common/log.h"
@@ -35,6 +36,8 @@
 #include "common/nft/linux_backend.h"
 #include "router/net/masquerade.h"
 #include "router/net/range_check.h"
+#include "router/overlay/data_paths.h"
+#include "router/overlay/overlay.h"
 #include "router/pods/attacher.h"
 #include "router/router.h"
 #include "router/teardown.h"
@@ -95,7 +98,36 @@ mesh::MeshConfig MakeMeshConfig(const RouterConfig& config, PeerName name, uint6
   mesh.discovery = config.peer_discovery;
   for (const net::HostPort& peer : config.peers) mesh.targets.push_back(peer.ToString());
   mesh.heartbeat = config.heartbeat;
+  mesh.overlays = config.no_fastdp ? std::vector<std::string>{"sleeve"}
+                                   : std::vector<std::string>{"fastdp", "sleeve"};
   return mesh;
+}
+
+overlay::OverlayConfig MakeOverlayConfig(const RouterConfig& config, PeerName name) {
+  overlay::OverlayConfig overlay;
+  overlay.self = name;
+  overlay.bridge = kBridgeName;
+  overlay.vxlan_device = absl::StrCat("vxlan-", config.port + 1);
+  overlay.mtu = config.mtu;
+  overlay.no_fastdp = config.no_fastdp;
+  overlay.switching.heartbeat = config.overlay_heartbeat;
+  overlay.switching.timeout = 5 * config.overlay_heartbeat;
+  overlay.switching.fastdp_wait = 3 * config.overlay_heartbeat;
+  overlay.switching.retry = config.fastdp_retry;
+  return overlay;
+}
+
+overlay::DataPathsConfig MakeDataPathsConfig(const RouterConfig& config, PeerName name) {
+  overlay::DataPathsConfig paths;
+  paths.self = name;
+  paths.bridge = kBridgeName;
+  paths.fastdp = !config.no_fastdp;
+  paths.vxlan_device = absl::StrCat("vxlan-", config.port + 1);
+  paths.vxlan_port = config.port + 1;
+  paths.bind_host = config.host;
+  paths.sleeve_port = config.port;
+  paths.mtu = config.mtu;
+  return paths;
 }
 
 int Fail(const absl::Status& status) {
@@ -249,10 +281,20 @@ int Run(const RouterConfig& config) {
   if (started.ok()) {
     started = SetUpNetwork(config, name, **host, attacher, endpoints, masquerade);
   }
+  overlay::Overlay overlay(MakeOverlayConfig(config, name), host->get());
+  absl::StatusOr<std::unique_ptr<overlay::LinuxDataPaths>> paths =
+      absl::UnknownError("not started");
+  if (started.ok()) {
+    paths = overlay::LinuxDataPaths::Start(MakeDataPathsConfig(config, name), **host, &overlay);
+    started = paths.status();
+  }
+  if (started.ok() && (*paths)->has_fastdp()) started = overlay.Adopt(absl::Now());
   absl::StatusOr<std::unique_ptr<mesh::Mesh>> mesh = absl::UnknownError("not started");
   if (started.ok()) {
     mesh::MeshConfig mesh_config = MakeMeshConfig(config, name, uid);
     mesh_config.channels[kIpamChannel] = &ipam_channel;
+    mesh_config.channels[overlay::kOverlayChannel] = &overlay;
+    mesh_config.overlay_status = [&overlay](PeerName peer) { return overlay.LinkStatus(peer); };
     mesh = mesh::Mesh::Start(std::move(mesh_config));
     started = mesh.status();
   }
@@ -262,7 +304,10 @@ int Run(const RouterConfig& config) {
     return Fail(started);
   }
   router.set_mesh(mesh->get());
+  router.set_overlay(&overlay);
   ipam_channel.set_mesh(mesh->get());
+  overlay::MeshAdapter overlay_mesh(mesh->get());
+  overlay.Attach(&overlay_mesh, paths->get());
   std::atomic<bool> stopping = false;
   std::thread expose([&] { ExposeWhenReady(config, attacher, router, stopping); });
   // IPAM's retries (consensus rounds, space requests) and free-space reports.
@@ -272,6 +317,16 @@ int Run(const RouterConfig& config) {
     std::unique_lock lock(tick_mu);
     while (!tick_cv.wait_for(lock, std::chrono::seconds(1), [&] { return stopping.load(); })) {
       (*allocator)->Tick();
+    }
+  });
+  // The overlay follows the mesh's connections, heartbeats and decides each link's path.
+  std::thread overlay_loop([&] {
+    std::unique_lock lock(tick_mu);
+    while (!tick_cv.wait_for(lock, std::chrono::milliseconds(100),
+                             [&] { return stopping.load(); })) {
+      lock.unlock();
+      overlay.Tick(absl::Now());
+      lock.lock();
     }
   });
   spdlog::info("Serving the API on unix://{}, status on http://{}, metrics on http://{}",
@@ -294,12 +349,18 @@ int Run(const RouterConfig& config) {
   (*allocator)->Shutdown();
   expose.join();
   ticker.join();
+  overlay_loop.join();
   service.Shutdown();
   for (auto& listener : listeners) listener->Stop();
   (*api)->Stop();
   router.set_mesh(nullptr);
+  router.set_overlay(nullptr);
   ipam_channel.set_mesh(nullptr);
+  overlay.Attach(nullptr, nullptr);
   (*mesh)->Stop();
+  // The VXLAN device and its entries stay (pods keep talking across the restart); the sleeve's
+  // port goes with this process.
+  (*paths)->Stop();
   if (reset) {
     allocator->reset();
     store->reset();

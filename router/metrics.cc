@@ -48,8 +48,28 @@ std::vector<metrics::Family> RouterMetrics(const v1::Status& status) {
   double unreachable_percent =
       ipam.range_num_ips() == 0 ? 0 : 100.0 * unreachable_ips / ipam.range_num_ips();
 
+  const v1::OverlayStatus& overlay = router.overlay();
+  auto counter = [](const char* name, const char* help, uint64_t value) {
+    return Family{name, help, Type::kCounter, {{{}, static_cast<double>(value)}}};
+  };
   return {
       std::move(conn),
+      {"weave_overlay_links", "Peer links by data path (fastdp: kernel VXLAN; sleeve: user space).",
+       Type::kGauge,
+       {{{{"type", "fastdp"}}, static_cast<double>(overlay.fastdp_links())},
+        {{{"type", "sleeve"}}, static_cast<double>(overlay.sleeve_links())}}},
+      counter("weave_fastdp_fallbacks_total", "Links that stopped using fastdp (each is logged).",
+              overlay.fallbacks()),
+      counter("weave_sleeve_tx_frames_total", "Frames sent by sleeve.", overlay.sleeve_tx_frames()),
+      counter("weave_sleeve_tx_bytes_total", "Bytes of frames sent by sleeve.",
+              overlay.sleeve_tx_bytes()),
+      counter("weave_sleeve_rx_frames_total", "Frames received by sleeve.",
+              overlay.sleeve_rx_frames()),
+      counter("weave_sleeve_rx_bytes_total", "Bytes of frames received by sleeve.",
+              overlay.sleeve_rx_bytes()),
+      counter("weave_sleeve_dropped_total",
+              "Datagrams sleeve dropped: malformed, from unknown peers, or too big.",
+              overlay.sleeve_dropped()),
       {"weave_connection_terminations_total", "Number of connections terminated.",
        Type::kCounter, {{{}, static_cast<double>(router.termination_count())}}},
       {"weave_ips", "Number of IP addresses.", Type::kGauge,

@@ -16,6 +16,11 @@ v1::Status SampleStatus(bool ready) {
   c->set_overlay("sleeve");
   c->set_encrypted(true);
   s.mutable_router()->set_termination_count(4);
+  v1::OverlayStatus* overlay = s.mutable_router()->mutable_overlay();
+  overlay->set_fastdp_links(2);
+  overlay->set_sleeve_links(1);
+  overlay->set_fallbacks(3);
+  overlay->set_sleeve_tx_bytes(1500);
   v1::IpamStatus* ipam = s.mutable_ipam();
   ipam->set_range_num_ips(1024);
   ipam->set_active_ips(7);
@@ -46,6 +51,10 @@ TEST_CASE("router metrics carry the original's names and values", "[metrics]") {
   CHECK_THAT(text, Catch::Contains("weave_ready 1\n"));
   CHECK_THAT(text, Catch::Contains("weave_ipam_owned_ips 768\n"));
   CHECK_THAT(text, Catch::Contains("weave_ipam_free_ips 760\n"));
+  CHECK_THAT(text, Catch::Contains("weave_overlay_links{type=\"fastdp\"} 2\n"));
+  CHECK_THAT(text, Catch::Contains("weave_overlay_links{type=\"sleeve\"} 1\n"));
+  CHECK_THAT(text, Catch::Contains("weave_fastdp_fallbacks_total 3\n"));
+  CHECK_THAT(text, Catch::Contains("weave_sleeve_tx_bytes_total 1500\n"));
 }
 
 TEST_CASE("/status answers 503 until ready, 200 after", "[http]") {

@@ -84,6 +84,19 @@ v1::Status Router::Status() const {
     self->set_uid(uid_);
     for (const net::HostPort& target : config_.peers) router->add_targets(target.ToString());
   }
+  if (const overlay::Overlay* overlay = overlay_.load()) {
+    const overlay::OverlayStats stats = overlay->Stats();
+    v1::OverlayStatus* out = router->mutable_overlay();
+    out->set_fastdp(stats.fastdp);
+    out->set_fastdp_links(stats.fastdp_links);
+    out->set_sleeve_links(stats.sleeve_links);
+    out->set_fallbacks(stats.fallbacks);
+    out->set_sleeve_tx_frames(stats.sleeve.tx_frames);
+    out->set_sleeve_tx_bytes(stats.sleeve.tx_bytes);
+    out->set_sleeve_rx_frames(stats.sleeve.rx_frames);
+    out->set_sleeve_rx_bytes(stats.sleeve.rx_bytes);
+    out->set_sleeve_dropped(stats.sleeve.dropped);
+  }
   for (const net::Cidr& subnet : config_.trusted_subnets) {
     router->add_trusted_subnets(subnet.ToString());
   }

@@ -10,6 +10,7 @@
 #include "ipam/ring_allocator.h"
 #include "router/mesh/mesh.h"
 #include "router/config.h"
+#include "router/overlay/overlay.h"
 #include "router/readiness.h"
 #include "weave/router.pb.h"
 
@@ -37,6 +38,8 @@ class Router {
   void set_mesh(mesh::Mesh* mesh) { mesh_.store(mesh); }
   mesh::Mesh* mesh() const { return mesh_.load(); }
   ipam::RingAllocator* allocator() const { return allocator_; }
+  // The overlay once it runs; must outlive the router (or be unset first).
+  void set_overlay(const overlay::Overlay* overlay) { overlay_.store(overlay); }
   // The version check, when the operator configured one; must outlive the router.
   void set_version_checker(const class VersionChecker* checker) { version_checker_ = checker; }
 
@@ -50,6 +53,7 @@ class Router {
   ipam::RingAllocator* const allocator_;
   Readiness readiness_;
   std::atomic<mesh::Mesh*> mesh_{nullptr};
+  std::atomic<const overlay::Overlay*> overlay_{nullptr};
   const VersionChecker* version_checker_ = nullptr;
 };
 

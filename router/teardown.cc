@@ -19,9 +19,14 @@ absl::Status TeardownLinks(netlink::Netlink& host, const std::string& bridge) {
   for (const netlink::LinkInfo& link : *links) {
     // Deleting our end of a pod's veth removes the pod's end too.
     if (absl::StartsWith(link.name, "vethwepl")) note(host.DeleteLink(link.name));
+    // The overlay's ports: the VXLAN device (fastdp) and the sleeve's TAP.
+    if (absl::StartsWith(link.name, "vxlan-") && link.kind == "vxlan") {
+      note(host.DeleteLink(link.name));
+    }
+    if (absl::StartsWith(link.name, "vethwe-")) note(host.DeleteLink(link.name));
   }
   note(host.DeleteLink(bridge));
-  if (first.ok()) spdlog::info("Removed bridge {} and pod interfaces", bridge);
+  if (first.ok()) spdlog::info("Removed bridge {}, its overlay ports and pod interfaces", bridge);
   return first;
 }
 

@@ -104,6 +104,37 @@ absl::Status FakeNetlink::CreateVethPair(absl::string_view name, absl::string_vi
   return absl::OkStatus();
 }
 
+absl::Status FakeNetlink::CreateVxlan(const VxlanSpec& spec) {
+  RETURN_IF_ERROR(TakeInjectedFailure());
+  const std::string what = absl::StrCat("creating VXLAN device ", spec.name);
+  RETURN_IF_ERROR(Annotate(ValidateVxlanSpec(spec), what));
+  if (Find(spec.name) != nullptr) return ErrnoStatus(EEXIST, what);
+  if (spec.mtu < kMinMtu || spec.mtu > kMaxMtu) {
+    return ErrnoStatus(EINVAL, what,
+                       absl::StrCat("MTU must be between ", kMinMtu, " and ", kMaxMtu));
+  }
+  for (const auto& [index, link] : links_) {
+    if (link.vxlan && link.vxlan->vni == spec.vni && link.vxlan->port == spec.port) {
+      return ErrnoStatus(EEXIST, what, "A VXLAN device with the specified VNI already exists");
+    }
+  }
+  Add(spec.name, "vxlan", spec.mtu).vxlan = spec;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<VxlanSpec> FakeNetlink::GetVxlan(absl::string_view name) {
+  RETURN_IF_ERROR(TakeInjectedFailure());
+  const std::string what = absl::StrCat("getting VXLAN device ", name);
+  RETURN_IF_ERROR(Annotate(ValidateLinkName(name), what));
+  const Link* link = Find(name);
+  if (link == nullptr) return ErrnoStatus(ENODEV, what);
+  RETURN_IF_ERROR(Annotate(ValidateIsVxlan(link->info), what));
+  VxlanSpec spec = *link->vxlan;
+  spec.name = link->info.name;
+  spec.mtu = link->info.mtu;
+  return spec;
+}
+
 absl::Status FakeNetlink::DeleteLink(absl::string_view name) {
   RETURN_IF_ERROR(TakeInjectedFailure());
   const std::string what = absl::StrCat("deleting link ", name);
@@ -135,6 +166,7 @@ absl::Status FakeNetlink::SetUp(absl::string_view name, bool up) {
   link->info.up = up;
   if (!up) {
     RemoveRoutesVia(link->info.index);
+    ForgetLearnedThrough(*link);
     return absl::OkStatus();
   }
   for (const net::Cidr& address : link->addresses) AddConnectedRoute(*link, address);
@@ -196,8 +228,7 @@ absl::Status FakeNetlink::SetHairpin(absl::string_view bridge_port, bool on) {
   RETURN_IF_ERROR(TakeInjectedFailure());
   const std::string what =
       absl::StrCat("turning hairpin mode ", on ? "on" : "off", " on bridge port ", bridge_port);
-  ASSIGN_OR_RETURN(Link * link, Lookup(bridge_port, what));
-  if (link->info.master_index == 0) return ErrnoStatus(EOPNOTSUPP, what);
+  ASSIGN_OR_RETURN(Link * link, LookupPort(bridge_port, what));
   link->hairpin = on;
   return absl::OkStatus();
 }
@@ -331,6 +362,20 @@ absl::StatusOr<FakeNetlink::Link*> FakeNetlink::Lookup(absl::string_view name,
   return link;
 }
 
+absl::StatusOr<FakeNetlink::Link*> FakeNetlink::LookupPort(absl::string_view name,
+                                                           absl::string_view what) {
+  ASSIGN_OR_RETURN(Link * link, Lookup(name, what));
+  if (link->info.master_index == 0) return ErrnoStatus(EOPNOTSUPP, what);
+  return link;
+}
+
+absl::StatusOr<FakeNetlink::Link*> FakeNetlink::LookupVxlan(absl::string_view name,
+                                                            absl::string_view what) {
+  ASSIGN_OR_RETURN(Link * link, Lookup(name, what));
+  RETURN_IF_ERROR(Annotate(ValidateIsVxlan(link->info), what));
+  return link;
+}
+
 FakeNetlink::Link& FakeNetlink::Add(std::string name, std::string kind, int mtu) {
   const int index = next_index_++;
   Link& link = links_[index];
@@ -365,6 +410,8 @@ void FakeNetlink::Detach(Link& port) {
   if (bridge == 0) return;
   port.info.master_index = 0;
   port.hairpin = false;
+  port.isolated = false;
+  port.learned.clear();
   FollowPortMtu(bridge);
 }
 

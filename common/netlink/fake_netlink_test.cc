@@ -16,8 +16,12 @@ struct FakeNamespaces {
   FakeNamespaces() { host.AddNamespace(kPodFd, &pod); }
 
   testing::ConformanceEnv env() {
-    return {&host, &pod, kPodFd,
-            [this](const std::string& port) -> absl::StatusOr<bool> { return host.Hairpin(port); }};
+    return {.host = &host,
+            .peer = &pod,
+            .peer_netns_fd = kPodFd,
+            .hairpin = [this](const std::string& port) { return host.Hairpin(port); },
+            .isolated = [this](const std::string& port) { return host.Isolated(port); },
+            .send_frame = [this](const std::string& sender) { return host.SendFrame(sender); }};
   }
 
   FakeNetlink pod;  // Declared first, destroyed last.

@@ -91,6 +91,64 @@ class LinuxNetlink final : public Netlink {
     return Execute(EncodeSetHairpin(index, on), what);
   }
 
+  absl::Status SetIsolated(absl::string_view bridge_port, bool on) override {
+    const std::string what =
+        absl::StrCat("turning isolation ", on ? "on" : "off", " on bridge port ", bridge_port);
+    ASSIGN_OR_RETURN(const int index, IndexOf(bridge_port, what));
+    return Execute(EncodeSetIsolated(index, on), what);
+  }
+
+  absl::Status FlushLearned(absl::string_view bridge_port) override {
+    const std::string what = absl::StrCat("flushing learned entries of bridge port ", bridge_port);
+    ASSIGN_OR_RETURN(const int index, IndexOf(bridge_port, what));
+    return Execute(EncodeFlushLearned(index), what);
+  }
+
+  absl::Status CreateVxlan(const VxlanSpec& spec) override {
+    const std::string what = absl::StrCat("creating VXLAN device ", spec.name);
+    RETURN_IF_ERROR(Annotate(ValidateVxlanSpec(spec), what));
+    return Execute(EncodeCreateVxlan(spec), what);
+  }
+
+  absl::StatusOr<VxlanSpec> GetVxlan(absl::string_view name) override {
+    const std::string what = absl::StrCat("getting VXLAN device ", name);
+    RETURN_IF_ERROR(Annotate(ValidateLinkName(name), what));
+    return Query<VxlanSpec>(
+        EncodeGetLink(name), what, [](const nlmsghdr& message) -> absl::StatusOr<VxlanSpec> {
+          ASSIGN_OR_RETURN(const LinkInfo link, DecodeLink(message));
+          RETURN_IF_ERROR(ValidateIsVxlan(link));
+          ASSIGN_OR_RETURN(const std::optional<VxlanSpec> vxlan, DecodeVxlan(message));
+          return vxlan.value();  // Always there for a VXLAN device.
+        });
+  }
+
+  absl::Status AddFdb(absl::string_view device, const MacAddress& mac, net::Ipv4 dst) override {
+    const std::string what =
+        absl::StrCat("adding FDB entry ", FormatMac(mac), " dst ", dst.ToString(), " to ", device);
+    ASSIGN_OR_RETURN(const int index, VxlanIndexOf(device, what));
+    return Execute(EncodeAddFdb(index, mac, dst), what);
+  }
+
+  absl::Status DeleteFdb(absl::string_view device, const MacAddress& mac, net::Ipv4 dst) override {
+    const std::string what = absl::StrCat("deleting FDB entry ", FormatMac(mac), " dst ",
+                                          dst.ToString(), " from ", device);
+    ASSIGN_OR_RETURN(const int index, VxlanIndexOf(device, what));
+    return Execute(EncodeDeleteFdb(index, mac, dst), what);
+  }
+
+  absl::StatusOr<std::vector<FdbEntry>> ListFdb(absl::string_view device) override {
+    const std::string what = absl::StrCat("listing FDB of ", device);
+    ASSIGN_OR_RETURN(const int index, IndexOf(device, what));
+    // A socket without strict checking gets every device's entries; keep this one's.
+    return Dump<FdbEntry>(
+        EncodeListFdb(index), what,
+        [index](const nlmsghdr& message) -> absl::StatusOr<std::optional<FdbEntry>> {
+          ASSIGN_OR_RETURN(const std::optional<FdbRecord> record, DecodeFdb(message));
+          if (!record || record->index != index) return std::nullopt;
+          return record->entry;
+        });
+  }
+
   absl::Status AddAddress(absl::string_view name, const net::Cidr& address) override {
     const std::string what = absl::StrCat("adding address ", address.ToString(), " to ", name);
     ASSIGN_OR_RETURN(const int index, IndexOf(name, what));
@@ -158,21 +216,39 @@ class LinuxNetlink final : public Netlink {
     return socket_->Send(request, what);
   }
 
-  absl::StatusOr<LinkInfo> QueryLink(Request request, absl::string_view what) {
-    std::optional<LinkInfo> link;
+  // The one reply to a GET request, decoded.
+  template <typename T, typename Decode>
+  absl::StatusOr<T> Query(Request request, absl::string_view what, Decode decode) {
+    std::optional<T> item;
     RETURN_IF_ERROR(socket_->Send(request, what, [&](const nlmsghdr& message) -> absl::Status {
-      ASSIGN_OR_RETURN(link, DecodeLink(message));
+      ASSIGN_OR_RETURN(item, decode(message));
       return absl::OkStatus();
     }));
-    if (!link) return absl::InternalError(absl::StrCat(what, ": the kernel sent no link"));
-    return *std::move(link);
+    if (!item) return absl::InternalError(absl::StrCat(what, ": the kernel sent no reply"));
+    return *std::move(item);
   }
 
-  // The index of link `name`, for requests that need one; errors say they came from `what`.
-  absl::StatusOr<int> IndexOf(absl::string_view name, absl::string_view what) {
+  absl::StatusOr<LinkInfo> QueryLink(Request request, absl::string_view what) {
+    return Query<LinkInfo>(std::move(request), what, DecodeLink);
+  }
+
+  // Link `name`, for requests that need its index; errors say they came from `what`.
+  absl::StatusOr<LinkInfo> LinkOf(absl::string_view name, absl::string_view what) {
     absl::StatusOr<LinkInfo> link = GetLink(name);
     if (!link.ok()) return Annotate(link.status(), what);
-    return link->index;
+    return link;
+  }
+
+  absl::StatusOr<int> IndexOf(absl::string_view name, absl::string_view what) {
+    ASSIGN_OR_RETURN(const LinkInfo link, LinkOf(name, what));
+    return link.index;
+  }
+
+  // The index of `name`, which must be a VXLAN device.
+  absl::StatusOr<int> VxlanIndexOf(absl::string_view name, absl::string_view what) {
+    ASSIGN_OR_RETURN(const LinkInfo link, LinkOf(name, what));
+    RETURN_IF_ERROR(Annotate(ValidateIsVxlan(link), what));
+    return link.index;
   }
 
   absl::Status SetLink(absl::string_view name, const LinkChange& change, absl::string_view what) {

@@ -1,13 +1,19 @@
 // The adapter against the kernel, in namespaces of its own. Needs root.
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/netlink/arp.h"
 #include "common/netlink/netlink.h"
 #include "common/netlink/netlink_conformance.h"
@@ -22,6 +28,7 @@ namespace weave::netlink {
 namespace {
 
 using ::Catch::Matchers::Contains;
+using ::Catch::Matchers::StartsWith;
 
 net::Cidr Cidr(absl::string_view text) { return *net::Cidr::Parse(text); }
 net::Ipv4 Ip(absl::string_view text) { return *net::Ipv4::Parse(text); }
@@ -34,6 +41,10 @@ class KernelNamespaces {
     std::unique_ptr<KernelNamespaces> namespaces(new KernelNamespaces());
     RETURN_IF_ERROR(weave::testing::AddNamespace(namespaces->host_ns_));
     namespaces->created_.push_back(namespaces->host_ns_);
+    // No IPv6 autoconfiguration traffic for bridges to learn from behind the scenarios' backs.
+    RETURN_IF_ERROR(Exec(namespaces->host_ns_, {"sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1",
+                                                "net.ipv6.conf.default.disable_ipv6=1"})
+                        .status());
     RETURN_IF_ERROR(weave::testing::AddNamespace(namespaces->pod_ns_));
     namespaces->created_.push_back(namespaces->pod_ns_);
     ASSIGN_OR_RETURN(namespaces->pod_fd_, NetnsFd::Open(namespaces->pod_path()));
@@ -71,18 +82,42 @@ class KernelNamespaces {
   }
 
   testing::ConformanceEnv env() {
-    return {host_.get(), pod_.get(), pod_fd_->fd(),
-            [this](const std::string& port) -> absl::StatusOr<bool> {
-              ASSIGN_OR_RETURN(const std::string details,
-                               Exec(host_ns_, {"bridge", "-d", "link", "show", "dev", port}));
-              return absl::StrContains(details, "hairpin on");
-            }};
+    return {.host = host_.get(),
+            .peer = pod_.get(),
+            .peer_netns_fd = pod_fd_->fd(),
+            .hairpin = PortFlag("hairpin"),
+            .isolated = PortFlag("isolated"),
+            .send_frame = [this](const std::string& sender) { return SendFrame(sender); }};
   }
 
  private:
   KernelNamespaces()
       : host_ns_(weave::testing::RunPrefix(getpid()) + "-nlhost"),
         pod_ns_(weave::testing::RunPrefix(getpid()) + "-nlpod") {}
+
+  // Reads `flag` of a bridge port in the host namespace as `bridge -d link show` prints it.
+  std::function<absl::StatusOr<bool>(const std::string&)> PortFlag(std::string flag) {
+    return [this, flag](const std::string& port) -> absl::StatusOr<bool> {
+      ASSIGN_OR_RETURN(const std::string details,
+                       Exec(host_ns_, {"bridge", "-d", "link", "show", "dev", port}));
+      return absl::StrContains(details, flag + " on");
+    };
+  }
+
+  // Sends gratuitous ARPs out of `sender` in the host namespace until `bridge fdb show` lists its
+  // MAC: the first may go before the port forwards (carrier comes through linkwatch, later).
+  absl::Status SendFrame(const std::string& sender) {
+    ASSIGN_OR_RETURN(const LinkInfo link, host_->GetLink(sender));
+    const std::string learned = absl::StrCat(FormatMac(link.mac), " dev ");
+    return weave::testing::WaitFor(
+        [&] {
+          (void)RunInNetns(host_path(),
+                           [&] { return SendGratuitousArp(sender, Ip("10.99.0.99"), link.mac); });
+          absl::StatusOr<std::string> shown = Exec(host_ns_, {"bridge", "fdb", "show"});
+          return shown.ok() && absl::StrContains(*shown, learned);
+        },
+        absl::Seconds(5), absl::StrCat("a bridge to learn the MAC of ", sender));
+  }
 
   const std::string host_ns_;
   const std::string pod_ns_;
@@ -187,6 +222,102 @@ TEST_CASE("netlink kernel: a gratuitous ARP from the pod updates the bridge's ne
   });
   CHECK(missing.code() == absl::StatusCode::kNotFound);
   CHECK(missing.message() == "sending gratuitous ARP for 10.99.0.2 on eth9: ENODEV");
+}
+
+// `bridge fdb show dev X` lines for what ListFdb says, the bridge being `bridge`.
+std::vector<std::string> AsShownByBridge(const std::vector<FdbEntry>& entries,
+                                         absl::string_view bridge) {
+  std::vector<std::string> lines;
+  for (const FdbEntry& entry : entries) {
+    lines.push_back(entry.self
+                        ? entry.ToString()
+                        : absl::StrReplaceAll(entry.ToString(),
+                                              {{" master", absl::StrCat(" master ", bridge)}}));
+  }
+  std::sort(lines.begin(), lines.end());
+  return lines;
+}
+
+std::vector<std::string> SortedLines(absl::string_view text) {
+  std::vector<std::string> lines;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipWhitespace())) {
+    lines.emplace_back(absl::StripTrailingAsciiWhitespace(line));
+  }
+  std::sort(lines.begin(), lines.end());
+  return lines;
+}
+
+TEST_CASE("netlink kernel: a VXLAN port and its FDB made by the adapter are what iproute2 sees",
+          "[netns]") {
+  ASSIGN_OR_REQUIRE(auto namespaces, KernelNamespaces::Create());
+  Netlink& host = namespaces->host();
+  const std::string& ns = namespaces->host_ns();
+  REQUIRE_OK(AddBridge(host));
+  REQUIRE_OK(host.CreateVxlan(
+      {.name = "vxlan-weave", .vni = 4242, .port = 6784, .mtu = 1376, .learning = false}));
+  REQUIRE_OK(host.SetMaster("vxlan-weave", "weave"));
+  REQUIRE_OK(host.SetIsolated("vxlan-weave", true));
+  REQUIRE_OK(host.SetUp("vxlan-weave", true));
+  REQUIRE_OK(host.AddFdb("vxlan-weave", {}, Ip("192.168.50.2")));
+  REQUIRE_OK(host.AddFdb("vxlan-weave", {}, Ip("192.168.50.3")));
+  REQUIRE_OK(host.AddFdb("vxlan-weave", {0x02, 0, 0, 0, 0x50, 0x03}, Ip("192.168.50.3")));
+
+  ASSIGN_OR_REQUIRE(const std::string details,
+                    KernelNamespaces::Exec(ns, {"ip", "-d", "link", "show", "vxlan-weave"}));
+  CHECK_THAT(details, Contains("mtu 1376") && Contains("master weave") && Contains("isolated on"));
+  // The line of the VXLAN settings: no local address, remote, group or underlay device.
+  const size_t vxlan_line = details.find("vxlan id");
+  REQUIRE(vxlan_line != std::string::npos);
+  const std::string settings =
+      details.substr(vxlan_line, details.find('\n', vxlan_line) - vxlan_line);
+  CHECK_THAT(settings, StartsWith("vxlan id 4242 srcport 0 0 dstport 6784 nolearning ttl 64 ") &&
+                           Contains(" noudpcsum ") && !Contains(" local ") &&
+                           !Contains(" remote ") && !Contains(" group ") && !Contains(" dev "));
+
+  ASSIGN_OR_REQUIRE(const std::vector<FdbEntry> entries, host.ListFdb("vxlan-weave"));
+  CHECK(entries.size() == 4);  // Three of ours and the bridge's for the device's MAC.
+  ASSIGN_OR_REQUIRE(const std::string shown,
+                    KernelNamespaces::Exec(ns, {"bridge", "fdb", "show", "dev", "vxlan-weave"}));
+  CHECK(AsShownByBridge(entries, "weave") == SortedLines(shown));
+  CHECK_THAT(shown, Contains("00:00:00:00:00:00 dst 192.168.50.2 self permanent"));
+
+  // The isolation and the flag that flushes are the bridge's, not the device's.
+  REQUIRE_OK(host.FlushLearned("vxlan-weave"));
+  CHECK(host.ListFdb("vxlan-weave").value_or(std::vector<FdbEntry>{}) == entries);
+  REQUIRE_OK(host.SetIsolated("vxlan-weave", false));
+  ASSIGN_OR_REQUIRE(
+      const std::string port,
+      KernelNamespaces::Exec(ns, {"bridge", "-d", "link", "show", "dev", "vxlan-weave"}));
+  CHECK_THAT(port, Contains("isolated off"));
+}
+
+// Two namespaces joined by an underlay veth, each with a VXLAN device whose flood list names the
+// other: what CreateVxlan makes (no local address, no underlay device) carries traffic.
+TEST_CASE("netlink kernel: VXLAN devices made by the adapter carry traffic between namespaces",
+          "[netns]") {
+  ASSIGN_OR_REQUIRE(auto namespaces, KernelNamespaces::Create());
+  Netlink& host = namespaces->host();
+  Netlink& pod = namespaces->pod();
+  REQUIRE_OK(host.CreateVethPair("underlay", "underlay", 1500, namespaces->pod_fd().fd()));
+  const VxlanSpec spec{
+      .name = "vxlan-weave", .vni = 4242, .port = 6784, .mtu = 1376, .learning = false};
+  auto setup = [&](Netlink& nl, absl::string_view underlay, absl::string_view remote,
+                   absl::string_view overlay) -> absl::Status {
+    RETURN_IF_ERROR(nl.AddAddress("underlay", Cidr(underlay)));
+    RETURN_IF_ERROR(nl.SetUp("underlay", true));
+    RETURN_IF_ERROR(nl.CreateVxlan(spec));
+    RETURN_IF_ERROR(nl.AddFdb("vxlan-weave", {}, Ip(remote)));
+    RETURN_IF_ERROR(nl.AddAddress("vxlan-weave", Cidr(overlay)));
+    return nl.SetUp("vxlan-weave", true);
+  };
+  REQUIRE_OK(setup(host, "192.168.50.1/24", "192.168.50.2", "10.40.0.1/24"));
+  REQUIRE_OK(setup(pod, "192.168.50.2/24", "192.168.50.1", "10.40.0.2/24"));
+  CHECK(pod.GetVxlan("vxlan-weave").value_or(VxlanSpec{}) == spec);
+
+  ASSIGN_OR_REQUIRE(
+      const std::string ping,
+      KernelNamespaces::Exec(namespaces->pod_ns(), {"ping", "-c1", "-W5", "10.40.0.1"}));
+  CHECK_THAT(ping, Contains("1 received"));
 }
 
 TEST_CASE("netlink kernel: a pod's setup costs a few milliseconds", "[netns]") {

@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "common/netlink/attributes.h"
 #include "common/status_macros.h"
 
 namespace weave::netlink {
@@ -23,127 +24,18 @@ namespace {
   std::abort();
 }
 
-std::string MessageName(uint16_t type) {
-  switch (type) {
-    case RTM_NEWLINK:
-      return "RTM_NEWLINK";
-    case RTM_NEWADDR:
-      return "RTM_NEWADDR";
-    case RTM_NEWROUTE:
-      return "RTM_NEWROUTE";
-    case NLMSG_ERROR:
-      return "NLMSG_ERROR";
-    case NLMSG_DONE:
-      return "NLMSG_DONE";
-    default:
-      return absl::StrCat("netlink message type ", type);
-  }
-}
-
-absl::Status Malformed(const nlmsghdr& message, absl::string_view why) {
-  return absl::InternalError(
-      absl::StrCat("malformed ", MessageName(message.nlmsg_type), " message: ", why));
-}
-
-// The family header after the netlink header, once the message is known to hold it.
-template <typename T>
-absl::StatusOr<const T*> FamilyHeader(const nlmsghdr& message, uint16_t expected_type) {
-  if (message.nlmsg_type != expected_type) {
-    return absl::InternalError(absl::StrCat("expected ", MessageName(expected_type), ", got ",
-                                            MessageName(message.nlmsg_type)));
-  }
-  if (message.nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(T)) {
-    return Malformed(message, absl::StrCat(message.nlmsg_len, " bytes is too short"));
-  }
-  return static_cast<const T*>(mnl_nlmsg_get_payload(&message));
-}
-
-// What an attribute we read must look like; others are skipped.
-struct AttrSpec {
-  uint16_t type;
-  mnl_attr_data_type data_type;
-  size_t length = 0;  // Exact payload size; 0 = the type's own (any for UNSPEC and strings).
-};
-
-// The attributes of a message or a nest that match their specs, validated.
-class Attributes {
- public:
-  static constexpr uint16_t kMaxType = 63;
-
-  static absl::StatusOr<Attributes> OfMessage(const nlmsghdr& message, size_t offset,
-                                              absl::Span<const AttrSpec> specs) {
-    Attributes attributes(specs);
-    if (mnl_attr_parse(&message, offset, &Attributes::Collect, &attributes) == MNL_CB_ERROR) {
-      return Malformed(message, attributes.error_);
-    }
-    return attributes;
-  }
-
-  absl::StatusOr<Attributes> OfNest(const nlmsghdr& message, uint16_t type,
-                                    absl::Span<const AttrSpec> specs) const {
-    Attributes nested(specs);
-    if (const nlattr* nest = Get(type);
-        nest != nullptr &&
-        mnl_attr_parse_nested(nest, &Attributes::Collect, &nested) == MNL_CB_ERROR) {
-      return Malformed(message, nested.error_);
-    }
-    return nested;
-  }
-
-  const nlattr* Get(uint16_t type) const { return type <= kMaxType ? table_[type] : nullptr; }
-
-  std::optional<uint32_t> U32(uint16_t type) const {
-    const nlattr* attr = Get(type);
-    return attr != nullptr ? std::optional<uint32_t>(mnl_attr_get_u32(attr)) : std::nullopt;
-  }
-
-  std::optional<net::Ipv4> Ipv4(uint16_t type) const {
-    const nlattr* attr = Get(type);
-    if (attr == nullptr) return std::nullopt;
-    uint32_t network_order;
-    std::memcpy(&network_order, mnl_attr_get_payload(attr), sizeof(network_order));
-    return net::Ipv4(ntohl(network_order));
-  }
-
-  // Up to the first NUL, so that a string without one cannot be overread.
-  std::optional<std::string> String(uint16_t type) const {
-    const nlattr* attr = Get(type);
-    if (attr == nullptr) return std::nullopt;
-    const char* data = static_cast<const char*>(mnl_attr_get_payload(attr));
-    return std::string(data, strnlen(data, mnl_attr_get_payload_len(attr)));
-  }
-
- private:
-  explicit Attributes(absl::Span<const AttrSpec> specs) : specs_(specs) {}
-
-  static int Collect(const nlattr* attr, void* data) {
-    auto* self = static_cast<Attributes*>(data);
-    const uint16_t type = mnl_attr_get_type(attr);
-    for (const AttrSpec& spec : self->specs_) {
-      if (spec.type != type) continue;
-      const int valid = spec.length == 0 ? mnl_attr_validate(attr, spec.data_type)
-                                         : mnl_attr_validate2(attr, spec.data_type, spec.length);
-      if (valid < 0) {
-        self->error_ = absl::StrCat("attribute ", type, " has a bad size (",
-                                    mnl_attr_get_payload_len(attr), " bytes)");
-        return MNL_CB_ERROR;
-      }
-      self->table_[type] = attr;
-    }
-    return MNL_CB_OK;
-  }
-
-  absl::Span<const AttrSpec> specs_;
-  std::array<const nlattr*, kMaxType + 1> table_{};
-  std::string error_;
-};
-
 constexpr AttrSpec kLinkSpecs[] = {
     {IFLA_IFNAME, MNL_TYPE_STRING},   {IFLA_MTU, MNL_TYPE_U32},
     {IFLA_ADDRESS, MNL_TYPE_UNSPEC},  {IFLA_MASTER, MNL_TYPE_U32},
     {IFLA_LINKINFO, MNL_TYPE_NESTED},
 };
 constexpr AttrSpec kLinkInfoSpecs[] = {{IFLA_INFO_KIND, MNL_TYPE_STRING}};
+constexpr AttrSpec kLinkDataSpecs[] = {{IFLA_INFO_DATA, MNL_TYPE_NESTED}};
+constexpr AttrSpec kVxlanSpecs[] = {
+    {IFLA_VXLAN_ID, MNL_TYPE_U32},
+    {IFLA_VXLAN_PORT, MNL_TYPE_U16},
+    {IFLA_VXLAN_LEARNING, MNL_TYPE_U8},
+};
 constexpr AttrSpec kAddressSpecs[] = {
     {IFA_LOCAL, MNL_TYPE_UNSPEC, 4},
     {IFA_ADDRESS, MNL_TYPE_UNSPEC, 4},
@@ -161,6 +53,28 @@ Request LinkRequest(uint16_t type, uint16_t flags, uint8_t family = AF_UNSPEC, i
   Request request = Request::WithHeader(type, flags, &ifi);
   ifi->ifi_family = family;
   ifi->ifi_index = index;
+  return request;
+}
+
+// An RTM_NEWLINK creating `name` with `mtu`, its IFLA_LINKINFO nest left open after
+// IFLA_INFO_KIND `kind` for the caller to complete and end.
+Request NewLinkRequest(absl::string_view name, int mtu, absl::string_view kind,
+                       nlattr** link_info) {
+  Request request = LinkRequest(RTM_NEWLINK, kCreate);
+  request.PutString(IFLA_IFNAME, name);
+  request.PutU32(IFLA_MTU, static_cast<uint32_t>(mtu));
+  *link_info = request.BeginNest(IFLA_LINKINFO);
+  request.PutString(IFLA_INFO_KIND, kind);
+  return request;
+}
+
+// An AF_BRIDGE RTM_SETLINK of the bridge port's settings that `put` adds inside IFLA_PROTINFO.
+template <typename Put>
+Request SetPortRequest(int port_index, Put put) {
+  Request request = LinkRequest(RTM_SETLINK, NLM_F_ACK, AF_BRIDGE, port_index);
+  nlattr* protinfo = request.BeginNest(IFLA_PROTINFO);
+  put(request);
+  request.EndNest(protinfo);
   return request;
 }
 
@@ -214,6 +128,11 @@ void Request::PutU8(uint16_t type, uint8_t value) { Put(type, sizeof(value), &va
 
 void Request::PutU32(uint16_t type, uint32_t value) { Put(type, sizeof(value), &value); }
 
+void Request::PutBe16(uint16_t type, uint16_t value) {
+  const uint16_t network_order = htons(value);
+  Put(type, sizeof(network_order), &network_order);
+}
+
 void Request::PutIpv4(uint16_t type, net::Ipv4 address) {
   const uint32_t network_order = htonl(address.value());
   Put(type, sizeof(network_order), &network_order);
@@ -226,6 +145,11 @@ void Request::PutString(uint16_t type, absl::string_view value) {
 
 void Request::PutBytes(uint16_t type, absl::Span<const uint8_t> value) {
   Put(type, value.size(), value.data());
+}
+
+void Request::PutFlag(uint16_t type) {
+  constexpr uint8_t kNothing = 0;  // A valid pointer for the empty copy.
+  Put(type, 0, &kNothing);
 }
 
 void* Request::PutZeros(size_t size) {
@@ -263,22 +187,16 @@ Request EncodeListLinks() {
 }
 
 Request EncodeCreateBridge(absl::string_view name, int mtu) {
-  Request request = LinkRequest(RTM_NEWLINK, kCreate);
-  request.PutString(IFLA_IFNAME, name);
-  request.PutU32(IFLA_MTU, static_cast<uint32_t>(mtu));
-  nlattr* link_info = request.BeginNest(IFLA_LINKINFO);
-  request.PutString(IFLA_INFO_KIND, "bridge");
+  nlattr* link_info;
+  Request request = NewLinkRequest(name, mtu, "bridge", &link_info);
   request.EndNest(link_info);
   return request;
 }
 
 Request EncodeCreateVeth(absl::string_view name, absl::string_view peer_name, int mtu,
                          int peer_netns_fd) {
-  Request request = LinkRequest(RTM_NEWLINK, kCreate);
-  request.PutString(IFLA_IFNAME, name);
-  request.PutU32(IFLA_MTU, static_cast<uint32_t>(mtu));
-  nlattr* link_info = request.BeginNest(IFLA_LINKINFO);
-  request.PutString(IFLA_INFO_KIND, "veth");
+  nlattr* link_info;
+  Request request = NewLinkRequest(name, mtu, "veth", &link_info);
   nlattr* info_data = request.BeginNest(IFLA_INFO_DATA);
   nlattr* peer = request.BeginNest(VETH_INFO_PEER);
   request.PutZeros(sizeof(ifinfomsg));
@@ -316,12 +234,34 @@ Request EncodeSetLink(absl::string_view name, const LinkChange& change) {
   return request;
 }
 
-Request EncodeSetHairpin(int port_index, bool on) {
-  Request request = LinkRequest(RTM_SETLINK, NLM_F_ACK, AF_BRIDGE, port_index);
-  nlattr* protinfo = request.BeginNest(IFLA_PROTINFO);
-  request.PutU8(IFLA_BRPORT_MODE, on ? BRIDGE_MODE_HAIRPIN : BRIDGE_MODE_UNSPEC);
-  request.EndNest(protinfo);
+Request EncodeCreateVxlan(const VxlanSpec& spec) {
+  constexpr uint8_t kTtl = 64;
+  nlattr* link_info;
+  Request request = NewLinkRequest(spec.name, spec.mtu, "vxlan", &link_info);
+  nlattr* info_data = request.BeginNest(IFLA_INFO_DATA);
+  request.PutU32(IFLA_VXLAN_ID, spec.vni);
+  request.PutBe16(IFLA_VXLAN_PORT, spec.port);
+  request.PutU8(IFLA_VXLAN_LEARNING, spec.learning ? 1 : 0);
+  request.PutU8(IFLA_VXLAN_UDP_CSUM, 0);
+  request.PutU8(IFLA_VXLAN_TTL, kTtl);
+  request.EndNest(info_data);
+  request.EndNest(link_info);
   return request;
+}
+
+Request EncodeSetHairpin(int port_index, bool on) {
+  return SetPortRequest(port_index, [on](Request& request) {
+    request.PutU8(IFLA_BRPORT_MODE, on ? BRIDGE_MODE_HAIRPIN : BRIDGE_MODE_UNSPEC);
+  });
+}
+
+Request EncodeSetIsolated(int port_index, bool on) {
+  return SetPortRequest(
+      port_index, [on](Request& request) { request.PutU8(IFLA_BRPORT_ISOLATED, on ? 1 : 0); });
+}
+
+Request EncodeFlushLearned(int port_index) {
+  return SetPortRequest(port_index, [](Request& request) { request.PutFlag(IFLA_BRPORT_FLUSH); });
 }
 
 absl::StatusOr<LinkInfo> DecodeLink(const nlmsghdr& message) {
@@ -344,6 +284,22 @@ absl::StatusOr<LinkInfo> DecodeLink(const nlmsghdr& message) {
   link.up = (ifi->ifi_flags & IFF_UP) != 0;
   link.master_index = static_cast<int>(attrs.U32(IFLA_MASTER).value_or(0));
   return link;
+}
+
+absl::StatusOr<std::optional<VxlanSpec>> DecodeVxlan(const nlmsghdr& message) {
+  ASSIGN_OR_RETURN(const LinkInfo link, DecodeLink(message));
+  if (link.kind != "vxlan") return std::nullopt;
+  ASSIGN_OR_RETURN(const Attributes attrs,
+                   Attributes::OfMessage(message, sizeof(ifinfomsg), kLinkSpecs));
+  ASSIGN_OR_RETURN(const Attributes info, attrs.OfNest(message, IFLA_LINKINFO, kLinkDataSpecs));
+  ASSIGN_OR_RETURN(const Attributes data, info.OfNest(message, IFLA_INFO_DATA, kVxlanSpecs));
+  const std::optional<uint32_t> vni = data.U32(IFLA_VXLAN_ID);
+  const std::optional<uint16_t> port = data.Be16(IFLA_VXLAN_PORT);
+  const std::optional<uint8_t> learning = data.U8(IFLA_VXLAN_LEARNING);
+  if (!vni || !port || !learning) {
+    return Malformed(message, "a VXLAN device without IFLA_VXLAN_ID, _PORT or _LEARNING");
+  }
+  return VxlanSpec{link.name, *vni, *port, link.mtu, *learning != 0};
 }
 
 // ---- Addresses ----

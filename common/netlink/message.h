@@ -46,9 +46,11 @@ class Request {
 
   void PutU8(uint16_t type, uint8_t value);
   void PutU32(uint16_t type, uint32_t value);
+  void PutBe16(uint16_t type, uint16_t value);     // Network byte order (a UDP port).
   void PutIpv4(uint16_t type, net::Ipv4 address);  // Network byte order, as rtnetlink wants.
   void PutString(uint16_t type, absl::string_view value);  // NUL-terminated.
   void PutBytes(uint16_t type, absl::Span<const uint8_t> value);
+  void PutFlag(uint16_t type);  // No payload: present means set.
   // Appends `size` zero bytes (aligned) where the message ends and returns them: for a header
   // inside a nested attribute (VETH_INFO_PEER starts with a struct ifinfomsg).
   void* PutZeros(size_t size);
@@ -89,10 +91,23 @@ struct LinkChange {
   std::optional<int> master_index;  // 0 = leave the bridge.
 };
 Request EncodeSetLink(absl::string_view name, const LinkChange& change);
-// AF_BRIDGE RTM_SETLINK of IFLA_PROTINFO { IFLA_BRPORT_MODE } on a bridge port.
+// AF_BRIDGE RTM_SETLINK of a nested IFLA_PROTINFO on a bridge port (EOPNOTSUPP for a link that
+// is not one): { IFLA_BRPORT_MODE }, { IFLA_BRPORT_ISOLATED }, { IFLA_BRPORT_FLUSH } (forgets
+// the entries the bridge learned on the port).
 Request EncodeSetHairpin(int port_index, bool on);
+Request EncodeSetIsolated(int port_index, bool on);
+Request EncodeFlushLearned(int port_index);
+
+// A VXLAN device (RTM_NEWLINK with NLM_F_CREATE|NLM_F_EXCL) for a spec that passed
+// ValidateVxlanSpec: IFLA_VXLAN_ID, _PORT, _LEARNING, UDP checksums off, TTL 64, and no local
+// address, remote or underlay device. EEXIST if the name is taken, and also if another VXLAN
+// device has this VNI and port.
+Request EncodeCreateVxlan(const VxlanSpec& spec);
 
 absl::StatusOr<LinkInfo> DecodeLink(const nlmsghdr& message);
+// The settings of a VXLAN device from its RTM_NEWLINK (IFLA_INFO_DATA); nullopt for a link of
+// another kind.
+absl::StatusOr<std::optional<VxlanSpec>> DecodeVxlan(const nlmsghdr& message);
 
 // ---- Addresses (IPv4) ----
 
@@ -134,6 +149,31 @@ Request EncodeListRoutes();
 // nullopt for a route that is not an IPv4 unicast route of the main table with at most one
 // next hop (multipath, blackhole, cloned and other tables' routes are not described by Route).
 absl::StatusOr<std::optional<RouteEntry>> DecodeRoute(const nlmsghdr& message);
+
+// ---- Forwarding database (AF_BRIDGE neighbours) ----
+
+// An entry as rtnetlink names its device: by index.
+struct FdbRecord {
+  int index = 0;
+  FdbEntry entry;
+  friend bool operator==(const FdbRecord&, const FdbRecord&) = default;
+};
+
+// RTM_NEWNEIGH of a permanent entry (NUD_PERMANENT|NUD_NOARP) in the device's own table
+// (NTF_SELF), with NLM_F_CREATE|NLM_F_APPEND, as `bridge fdb append MAC dev X dst DST self
+// permanent`. A VXLAN device appends `dst` to an all-zero or multicast MAC's remotes; a unicast MAC
+// that exists keeps its remote, and the kernel still acks.
+Request EncodeAddFdb(int index, const MacAddress& mac, net::Ipv4 dst);
+// RTM_DELNEIGH of that entry: ENOENT when the device has no entry for the MAC (but an ack when it
+// has one without this remote).
+Request EncodeDeleteFdb(int index, const MacAddress& mac, net::Ipv4 dst);
+// RTM_GETNEIGH dump of AF_BRIDGE entries; on a strict socket the kernel keeps the device's own
+// and, for a bridge port, its bridge's entries for it (otherwise every device's come).
+Request EncodeListFdb(int index);
+
+// nullopt for an entry FdbEntry does not describe: not AF_BRIDGE, a link-layer address that is not
+// 6 bytes, an IPv6 remote.
+absl::StatusOr<std::optional<FdbRecord>> DecodeFdb(const nlmsghdr& message);
 
 // ---- Answers ----
 

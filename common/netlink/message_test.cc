@@ -39,6 +39,12 @@ std::map<uint16_t, const nlattr*> AttributesOf(const void* payload, size_t lengt
   return attributes;
 }
 
+// The attributes after a link message's struct ifinfomsg.
+std::map<uint16_t, const nlattr*> LinkAttributesOf(const nlmsghdr* header) {
+  return AttributesOf(mnl_nlmsg_get_payload_offset(header, sizeof(ifinfomsg)),
+                      mnl_nlmsg_get_payload_len(header) - sizeof(ifinfomsg));
+}
+
 std::map<uint16_t, const nlattr*> Nested(const nlattr* nest, size_t skip = 0) {
   REQUIRE(nest != nullptr);
   CHECK((nest->nla_type & NLA_F_NESTED) != 0);
@@ -109,8 +115,7 @@ TEST_CASE("netlink: a veth's peer carries its own header, name, MTU and namespac
   const Request request = EncodeCreateVeth("vethwepl1a2b", "eth0", 1376, 42);
   const nlmsghdr* header = request.header();
   CHECK(header->nlmsg_flags == (NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL));
-  auto top = AttributesOf(mnl_nlmsg_get_payload_offset(header, sizeof(ifinfomsg)),
-                          mnl_nlmsg_get_payload_len(header) - sizeof(ifinfomsg));
+  auto top = LinkAttributesOf(header);
   CHECK(StringOf(top[IFLA_IFNAME]) == "vethwepl1a2b");
   CHECK(mnl_attr_get_u32(top[IFLA_MTU]) == 1376);
   auto link_info = Nested(top[IFLA_LINKINFO]);
@@ -124,8 +129,7 @@ TEST_CASE("netlink: a veth's peer carries its own header, name, MTU and namespac
 
   // -1: the peer stays here.
   const Request local = EncodeCreateVeth("a", "b", 1500, -1);
-  auto local_top = AttributesOf(mnl_nlmsg_get_payload_offset(local.header(), sizeof(ifinfomsg)),
-                                mnl_nlmsg_get_payload_len(local.header()) - sizeof(ifinfomsg));
+  auto local_top = LinkAttributesOf(local.header());
   auto local_peer = Nested(Nested(Nested(local_top[IFLA_LINKINFO])[IFLA_INFO_DATA])[VETH_INFO_PEER],
                            sizeof(ifinfomsg));
   CHECK(local_peer.count(IFLA_NET_NS_FD) == 0);
@@ -139,8 +143,7 @@ TEST_CASE("netlink: hairpin is a nested IFLA_PROTINFO of an AF_BRIDGE RTM_SETLIN
     const auto* ifi = static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(header));
     CHECK(ifi->ifi_family == AF_BRIDGE);
     CHECK(ifi->ifi_index == 9);
-    auto top = AttributesOf(mnl_nlmsg_get_payload_offset(header, sizeof(ifinfomsg)),
-                            mnl_nlmsg_get_payload_len(header) - sizeof(ifinfomsg));
+    auto top = LinkAttributesOf(header);
     auto protinfo = Nested(top[IFLA_PROTINFO]);
     REQUIRE(protinfo[IFLA_BRPORT_MODE] != nullptr);
     CHECK(mnl_attr_get_u8(protinfo[IFLA_BRPORT_MODE]) == (on ? 1 : 0));
@@ -153,16 +156,14 @@ TEST_CASE("netlink: SetLink changes only what it is asked to, by name", "[netlin
   CHECK(ifi->ifi_index == 0);
   CHECK(ifi->ifi_change == IFF_UP);
   CHECK(ifi->ifi_flags == 0);
-  auto attrs = AttributesOf(mnl_nlmsg_get_payload_offset(down.header(), sizeof(ifinfomsg)),
-                            mnl_nlmsg_get_payload_len(down.header()) - sizeof(ifinfomsg));
+  auto attrs = LinkAttributesOf(down.header());
   CHECK(StringOf(attrs[IFLA_IFNAME]) == "eth0");
   CHECK(attrs.size() == 1);
 
   const Request nomaster = EncodeSetLink("eth0", {.master_index = 0});
   ifi = static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(nomaster.header()));
   CHECK(ifi->ifi_change == 0);
-  attrs = AttributesOf(mnl_nlmsg_get_payload_offset(nomaster.header(), sizeof(ifinfomsg)),
-                       mnl_nlmsg_get_payload_len(nomaster.header()) - sizeof(ifinfomsg));
+  attrs = LinkAttributesOf(nomaster.header());
   REQUIRE(attrs[IFLA_MASTER] != nullptr);
   CHECK(mnl_attr_get_u32(attrs[IFLA_MASTER]) == 0);
 }
@@ -255,6 +256,117 @@ TEST_CASE("netlink: malformed link messages are errors, not crashes", "[netlink]
   CHECK(link.mtu == 0);
 }
 
+TEST_CASE("netlink: isolation and flushing are nested IFLA_PROTINFO of AF_BRIDGE RTM_SETLINK",
+          "[netlink]") {
+  auto protinfo_of = [](const Request& request) {
+    const nlmsghdr* header = request.header();
+    CHECK(header->nlmsg_type == RTM_SETLINK);
+    CHECK(header->nlmsg_flags == (NLM_F_REQUEST | NLM_F_ACK));
+    const auto* ifi = static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(header));
+    CHECK(ifi->ifi_family == AF_BRIDGE);
+    CHECK(ifi->ifi_index == 9);
+    auto top = LinkAttributesOf(header);
+    CHECK(top.size() == 1);
+    return Nested(top[IFLA_PROTINFO]);
+  };
+  for (bool on : {true, false}) {
+    const Request isolate = EncodeSetIsolated(9, on);
+    auto protinfo = protinfo_of(isolate);
+    REQUIRE(protinfo[IFLA_BRPORT_ISOLATED] != nullptr);
+    CHECK(mnl_attr_get_payload_len(protinfo[IFLA_BRPORT_ISOLATED]) == 1);
+    CHECK(mnl_attr_get_u8(protinfo[IFLA_BRPORT_ISOLATED]) == (on ? 1 : 0));
+  }
+  const Request flush = EncodeFlushLearned(9);
+  auto protinfo = protinfo_of(flush);
+  REQUIRE(protinfo[IFLA_BRPORT_FLUSH] != nullptr);
+  CHECK(mnl_attr_get_payload_len(protinfo[IFLA_BRPORT_FLUSH]) == 0);  // A flag.
+  CHECK(protinfo.size() == 1);
+}
+
+TEST_CASE("netlink: a VXLAN device is created with its VNI, port, learning, no checksums, TTL 64",
+          "[netlink]") {
+  const VxlanSpec spec{
+      .name = "vxlan-weave", .vni = 0xabcdef, .port = 4789, .mtu = 1376, .learning = false};
+  const Request request = EncodeCreateVxlan(spec);
+  const nlmsghdr* header = request.header();
+  CHECK(header->nlmsg_type == RTM_NEWLINK);
+  CHECK(header->nlmsg_flags == (NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL));
+  auto top = LinkAttributesOf(header);
+  CHECK(StringOf(top[IFLA_IFNAME]) == "vxlan-weave");
+  CHECK(mnl_attr_get_u32(top[IFLA_MTU]) == 1376);
+  auto link_info = Nested(top[IFLA_LINKINFO]);
+  CHECK(StringOf(link_info[IFLA_INFO_KIND]) == "vxlan");
+  auto data = Nested(link_info[IFLA_INFO_DATA]);
+  CHECK(mnl_attr_get_u32(data[IFLA_VXLAN_ID]) == 0xabcdef);
+  // The port goes in network byte order: 4789 = 0x12b5.
+  REQUIRE(mnl_attr_get_payload_len(data[IFLA_VXLAN_PORT]) == 2);
+  const auto* port = static_cast<const uint8_t*>(mnl_attr_get_payload(data[IFLA_VXLAN_PORT]));
+  CHECK(std::vector<uint8_t>(port, port + 2) == std::vector<uint8_t>{0x12, 0xb5});
+  CHECK(mnl_attr_get_u8(data[IFLA_VXLAN_LEARNING]) == 0);
+  CHECK(mnl_attr_get_u8(data[IFLA_VXLAN_UDP_CSUM]) == 0);
+  CHECK(mnl_attr_get_u8(data[IFLA_VXLAN_TTL]) == 64);
+  // Nothing that would tie it to an address, a device or a default remote.
+  for (uint16_t absent : {IFLA_VXLAN_LOCAL, IFLA_VXLAN_LINK, IFLA_VXLAN_GROUP}) {
+    CHECK(data.count(absent) == 0);
+  }
+  CHECK(data.size() == 5);
+}
+
+TEST_CASE("netlink: VXLAN settings decode from RTM_NEWLINK, for VXLAN devices only", "[netlink]") {
+  // What we send, we can read back.
+  const VxlanSpec spec{.name = "vx0", .vni = 42, .port = 8472, .mtu = 1410, .learning = true};
+  ASSIGN_OR_REQUIRE(const std::optional<VxlanSpec> decoded,
+                    DecodeVxlan(*EncodeCreateVxlan(spec).header()));
+  CHECK(decoded == spec);
+  ASSIGN_OR_REQUIRE(const LinkInfo link, DecodeLink(*EncodeCreateVxlan(spec).header()));
+  CHECK(link.kind == "vxlan");
+
+  ASSIGN_OR_REQUIRE(const std::optional<VxlanSpec> bridge,
+                    DecodeVxlan(*EncodeCreateBridge("weave", 1376).header()));
+  CHECK_FALSE(bridge);
+
+  auto vxlan_reply = [](const std::function<void(Request&)>& add_data) {
+    return LinkReply([&](Request& r) {
+      r.PutString(IFLA_IFNAME, "vx0");
+      r.PutU32(IFLA_MTU, 1410);
+      nlattr* info = r.BeginNest(IFLA_LINKINFO);
+      r.PutString(IFLA_INFO_KIND, "vxlan");
+      nlattr* data = r.BeginNest(IFLA_INFO_DATA);
+      add_data(r);
+      r.EndNest(data);
+      r.EndNest(info);
+    });
+  };
+  // As the kernel sends it, with attributes we do not read.
+  const Request kernel = vxlan_reply([](Request& r) {
+    r.PutU32(IFLA_VXLAN_ID, 42);
+    r.PutU8(IFLA_VXLAN_TTL, 0);
+    r.PutU8(IFLA_VXLAN_LEARNING, 1);
+    r.PutU32(IFLA_VXLAN_AGEING, 300);
+    r.PutBe16(IFLA_VXLAN_PORT, 8472);
+  });
+  CHECK(*DecodeVxlan(*kernel.header()) == spec);
+
+  auto expect_internal = [](const Request& reply) {
+    const absl::StatusOr<std::optional<VxlanSpec>> vxlan = DecodeVxlan(*reply.header());
+    INFO(vxlan.status().ToString());
+    CHECK(vxlan.status().code() == absl::StatusCode::kInternal);
+  };
+  expect_internal(vxlan_reply([](Request& r) {  // A port of the wrong size.
+    r.PutU32(IFLA_VXLAN_ID, 42);
+    r.PutU32(IFLA_VXLAN_PORT, 8472);
+    r.PutU8(IFLA_VXLAN_LEARNING, 1);
+  }));
+  expect_internal(vxlan_reply([](Request& r) {  // No VNI.
+    r.PutBe16(IFLA_VXLAN_PORT, 8472);
+    r.PutU8(IFLA_VXLAN_LEARNING, 1);
+  }));
+  expect_internal(vxlan_reply([](Request& r) {  // Garbage inside IFLA_INFO_DATA.
+    r.PutBytes(IFLA_VXLAN_ID, std::vector<uint8_t>{1});
+  }));
+  expect_internal(vxlan_reply([](Request&) {}));  // No settings at all.
+}
+
 TEST_CASE("netlink: addresses decode from RTM_NEWADDR, IPv4 only", "[netlink]") {
   ASSIGN_OR_REQUIRE(const std::optional<AddressEntry> entry,
                     DecodeAddress(*EncodeAddAddress(5, Cidr("10.32.0.1/12")).header()));
@@ -317,8 +429,7 @@ TEST_CASE("netlink: dumps ask the kernel to filter and to skip statistics", "[ne
   CHECK(rtm->rtm_family == AF_INET);
   CHECK(rtm->rtm_table == RT_TABLE_MAIN);
   for (const Request& get : {EncodeGetLink("weave"), EncodeGetLink(3), links}) {
-    auto attrs = AttributesOf(mnl_nlmsg_get_payload_offset(get.header(), sizeof(ifinfomsg)),
-                              mnl_nlmsg_get_payload_len(get.header()) - sizeof(ifinfomsg));
+    auto attrs = LinkAttributesOf(get.header());
     REQUIRE(attrs[IFLA_EXT_MASK] != nullptr);
     CHECK(mnl_attr_get_u32(attrs[IFLA_EXT_MASK]) == RTEXT_FILTER_SKIP_STATS);
     CHECK((get.header()->nlmsg_flags & NLM_F_ACK) == 0);

@@ -1,4 +1,5 @@
-// The rtnetlink adapter: links, IPv4 addresses and routes of one network namespace.
+// The rtnetlink adapter: links (bridges, veths, VXLAN devices), IPv4 addresses, routes and the
+// forwarding database of bridge ports and VXLAN devices, in one network namespace.
 //
 //   ASSIGN_OR_RETURN(std::unique_ptr<netlink::Netlink> host, netlink::OpenNetlink());
 //   ASSIGN_OR_RETURN(netlink::NetnsFd pod, netlink::NetnsFd::Open(netns_path));
@@ -74,6 +75,46 @@ class Netlink {
   // Hairpin mode of a bridge port (frames may leave by the port they came in on). Reset when the
   // link leaves its bridge. FailedPrecondition when `bridge_port` is not a bridge port.
   virtual absl::Status SetHairpin(absl::string_view bridge_port, bool on) = 0;
+  // Isolation of a bridge port (IFLA_BRPORT_ISOLATED): isolated ports exchange no frames with each
+  // other, only with ports that are not isolated. Reset when the link leaves its bridge.
+  // FailedPrecondition when `bridge_port` is not a bridge port.
+  virtual absl::Status SetIsolated(absl::string_view bridge_port, bool on) = 0;
+  // Forgets the entries the bridge learned on this port (IFLA_BRPORT_FLUSH); permanent ones stay.
+  // The kernel also forgets them when the port, its bridge or its carrier goes down, when the port
+  // leaves the bridge, and each after 5 minutes unused. FailedPrecondition when `bridge_port` is
+  // not a bridge port.
+  virtual absl::Status FlushLearned(absl::string_view bridge_port) = 0;
+
+  // A VXLAN device, down, as VxlanSpec describes it: no local address and no underlay device (the
+  // kernel routes each packet), UDP checksums off, TTL 64, IPv4. InvalidArgument (before anything
+  // is sent) for a VNI over 24 bits or port 0 (see ValidateVxlanSpec), or an MTU out of 68..65535.
+  // AlreadyExists when any link is called `spec.name`, and also when another VXLAN device has the
+  // same VNI and port (the kernel allows one per VNI and port in a namespace).
+  virtual absl::Status CreateVxlan(const VxlanSpec& spec) = 0;
+  // The settings of an existing VXLAN device, for adopting it after a restart. NotFound when there
+  // is no link `name`; FailedPrecondition when it is not a VXLAN device.
+  virtual absl::StatusOr<VxlanSpec> GetVxlan(absl::string_view name) = 0;
+
+  // Forwarding database. Only VXLAN devices get entries from us: the kernel would take an entry
+  // on another link with another meaning, so AddFdb and DeleteFdb are FailedPrecondition there.
+  //
+  // A permanent entry in a VXLAN device's own table (NTF_SELF): frames to `mac` go to `dst`.
+  // Appends (NLM_F_CREATE|NLM_F_APPEND), so that the all-zero MAC (the flood list) and multicast
+  // MACs collect one entry per remote. Adding an entry that exists is OK (idempotent). A unicast
+  // MAC has a single remote: adding it with another `dst` is OK too but changes nothing (the
+  // kernel appends only to all-zero and multicast MACs), so delete the old entry first.
+  virtual absl::Status AddFdb(absl::string_view device, const MacAddress& mac, net::Ipv4 dst) = 0;
+  // Deletes that entry. NotFound when the device has no entry for `mac`. Note the kernel's rule:
+  // when it has one, but not to `dst`, the answer is OK and nothing changes (the fake does the
+  // same), so after an OK there is no entry (mac, dst) either way.
+  virtual absl::Status DeleteFdb(absl::string_view device, const MacAddress& mac,
+                                 net::Ipv4 dst) = 0;
+  // Every entry of `device`, in the kernel's order (which callers should not rely on): its own
+  // table (self: a VXLAN device's entries, learned ones included; for other links the multicast
+  // addresses they listen to) and, for a bridge port, the bridge's entries for that port (its own
+  // MAC, permanent, and what the bridge learned). Entries with an IPv6 remote are left out.
+  // NotFound when there is no link `device`.
+  virtual absl::StatusOr<std::vector<FdbEntry>> ListFdb(absl::string_view device) = 0;
 
   // An IPv4 address with its prefix length (and broadcast address). AlreadyExists when the link
   // has this address with this prefix length. On a link that is up, the kernel adds the route to

@@ -1,6 +1,8 @@
 #include "common/netlink/netlink_conformance.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "test/harness/status_assertions.h"
@@ -38,10 +40,56 @@ LinkInfo GetVeth(Netlink& nl, absl::string_view name) {
   return link;
 }
 
+// A port flag as `read` (env.hairpin, env.isolated) reports it.
+bool PortFlag(const std::function<absl::StatusOr<bool>(const std::string&)>& read,
+              const std::string& port) {
+  absl::StatusOr<bool> flag = read(port);
+  CHECK_OK(flag);
+  return flag.value_or(false);
+}
+
 bool Hairpin(const ConformanceEnv& env, const std::string& port) {
-  absl::StatusOr<bool> hairpin = env.hairpin(port);
-  CHECK_OK(hairpin);
-  return hairpin.value_or(false);
+  return PortFlag(env.hairpin, port);
+}
+
+bool Isolated(const ConformanceEnv& env, const std::string& port) {
+  return PortFlag(env.isolated, port);
+}
+
+bool IsMulticast(const MacAddress& mac) { return (mac[0] & 1) != 0; }
+
+// FDB entries in one order, since the kernel's is no contract.
+std::vector<FdbEntry> Sorted(std::vector<FdbEntry> entries) {
+  std::sort(entries.begin(), entries.end(), [](const FdbEntry& a, const FdbEntry& b) {
+    return std::tie(a.mac, a.dst, a.permanent, a.self) <
+           std::tie(b.mac, b.dst, b.permanent, b.self);
+  });
+  return entries;
+}
+
+// ListFdb of `device`, Sorted, without the multicast addresses that a link other than a VXLAN
+// device lists in its own table: they come from its IPv4 and IPv6 memberships, which the fake does
+// not model.
+std::vector<FdbEntry> Fdb(Netlink& nl, absl::string_view device) {
+  absl::StatusOr<LinkInfo> link = nl.GetLink(device);
+  absl::StatusOr<std::vector<FdbEntry>> listed = nl.ListFdb(device);
+  CHECK_OK(link);
+  CHECK_OK(listed);
+  std::vector<FdbEntry> entries = listed.value_or(std::vector<FdbEntry>{});
+  if (link.ok() && link->kind != "vxlan") {
+    std::erase_if(entries, [](const FdbEntry& e) { return e.self && IsMulticast(e.mac); });
+  }
+  return Sorted(std::move(entries));
+}
+
+// An entry of a VXLAN device's own table, as AddFdb makes it.
+FdbEntry Remote(const MacAddress& mac, absl::string_view dst) {
+  return {mac, Ip(dst), /*permanent=*/true, /*self=*/true};
+}
+
+// A bridge's entry for a port: the port's own MAC (permanent) or one it learned there.
+FdbEntry OnPort(const MacAddress& mac, bool permanent) {
+  return {mac, std::nullopt, permanent, /*self=*/false};
 }
 
 std::vector<net::Cidr> Addresses(Netlink& nl, absl::string_view name) {
@@ -269,12 +317,186 @@ void CheckAddressesAndRoutes(const ConformanceEnv& env) {
   CHECK(Addresses(pod, "eth0").empty());
 }
 
+void CheckVxlanDevices(const ConformanceEnv& env) {
+  Netlink& nl = *env.host;
+  const VxlanSpec spec{
+      .name = "vxlan-weave", .vni = 42, .port = 4789, .mtu = kMtu, .learning = false};
+  REQUIRE_OK(nl.CreateVxlan(spec));
+  ASSIGN_OR_REQUIRE(const LinkInfo link, nl.GetLink("vxlan-weave"));
+  CHECK(link.kind == "vxlan");
+  CHECK(link.mtu == kMtu);
+  CHECK_FALSE(link.up);
+  CHECK_OK(ValidateUnicastMac(link.mac));
+  ASSIGN_OR_REQUIRE(const VxlanSpec read_back, nl.GetVxlan("vxlan-weave"));
+  CHECK(read_back == spec);
+  const VxlanSpec other{.name = "vx2", .vni = 0xffffff, .port = 8472, .mtu = 9000};
+  REQUIRE_OK(nl.CreateVxlan(other));
+  CHECK(nl.GetVxlan("vx2").value_or(VxlanSpec{}) == other);
+  ASSIGN_OR_REQUIRE(const std::vector<LinkInfo> links, nl.ListLinks());
+  REQUIRE(links.size() == 3);
+  CHECK(links[1] == link);
+  CHECK(links[2].kind == "vxlan");
+
+  // One device per VNI and port; invalid specs fail before the kernel sees them.
+  CHECK_ERROR(nl.CreateVxlan(spec), absl::StatusCode::kAlreadyExists,
+              "creating VXLAN device vxlan-weave: EEXIST");
+  CHECK_ERROR(nl.CreateVxlan({.name = "vx3", .vni = 42, .port = 4789, .mtu = kMtu}),
+              absl::StatusCode::kAlreadyExists, "creating VXLAN device vx3: EEXIST");
+  CHECK_ERROR(nl.CreateVxlan({.name = "vx3", .vni = 1 << 24, .port = 4789, .mtu = kMtu}),
+              absl::StatusCode::kInvalidArgument,
+              "creating VXLAN device vx3: VNI 16777216 does not fit in 24 bits");
+  CHECK_ERROR(nl.CreateVxlan({.name = "vx3", .vni = 43, .port = 0, .mtu = kMtu}),
+              absl::StatusCode::kInvalidArgument, "creating VXLAN device vx3: UDP port 0");
+  CHECK_ERROR(nl.CreateVxlan({.name = "vx3", .vni = 43, .port = 4789, .mtu = 20}),
+              absl::StatusCode::kInvalidArgument, "creating VXLAN device vx3: EINVAL");
+  CHECK_ERROR(nl.CreateVxlan({.name = "vx/3", .vni = 43, .port = 4789, .mtu = kMtu}),
+              absl::StatusCode::kInvalidArgument, "creating VXLAN device vx/3: ");
+  CHECK_ERROR(nl.GetLink("vx3"), absl::StatusCode::kNotFound, "getting link vx3: ENODEV");
+  REQUIRE_OK(nl.CreateVxlan({.name = "vx3", .vni = 42, .port = 4790, .mtu = kMtu}));
+
+  CHECK_ERROR(nl.GetVxlan("missing"), absl::StatusCode::kNotFound,
+              "getting VXLAN device missing: ENODEV");
+  CHECK_ERROR(nl.GetVxlan("lo"), absl::StatusCode::kFailedPrecondition,
+              "getting VXLAN device lo: lo is not a VXLAN device");
+
+  // An ordinary link otherwise: its MTU changes, it joins a bridge, it goes.
+  REQUIRE_OK(nl.SetMtu("vxlan-weave", 1400));
+  CHECK(nl.GetVxlan("vxlan-weave").value_or(VxlanSpec{}).mtu == 1400);
+  REQUIRE_OK(nl.CreateBridge("weave", kMtu));
+  CHECK_ERROR(nl.GetVxlan("weave"), absl::StatusCode::kFailedPrecondition,
+              "getting VXLAN device weave: weave is not a VXLAN device");
+  REQUIRE_OK(nl.SetMaster("vxlan-weave", "weave"));
+  REQUIRE_OK(nl.SetUp("vxlan-weave", true));
+  CHECK(nl.GetLink("vxlan-weave")->master_index == nl.GetLink("weave")->index);
+  REQUIRE_OK(nl.DeleteLink("vxlan-weave"));
+  CHECK_ERROR(nl.GetVxlan("vxlan-weave"), absl::StatusCode::kNotFound,
+              "getting VXLAN device vxlan-weave: ENODEV");
+}
+
+void CheckVxlanFdb(const ConformanceEnv& env) {
+  Netlink& nl = *env.host;
+  REQUIRE_OK(nl.CreateVxlan({.name = "vxlan-weave", .vni = 42, .port = 4789, .mtu = kMtu}));
+  CHECK(Fdb(nl, "vxlan-weave").empty());
+  const MacAddress flood{};
+  const MacAddress unicast = {0x02, 0, 0, 0, 0, 0x01};
+  const MacAddress multicast = {0x01, 0, 0x5e, 0, 0, 0xfb};
+
+  // The flood list and multicast MACs collect remotes; a unicast MAC keeps its first.
+  REQUIRE_OK(nl.AddFdb("vxlan-weave", flood, Ip("10.0.0.1")));
+  REQUIRE_OK(nl.AddFdb("vxlan-weave", flood, Ip("10.0.0.2")));
+  REQUIRE_OK(nl.AddFdb("vxlan-weave", flood, Ip("10.0.0.1")));  // Already there: nothing to do.
+  REQUIRE_OK(nl.AddFdb("vxlan-weave", unicast, Ip("10.0.0.1")));
+  REQUIRE_OK(nl.AddFdb("vxlan-weave", unicast, Ip("10.0.0.1")));
+  REQUIRE_OK(nl.AddFdb("vxlan-weave", unicast, Ip("10.0.0.2")));  // Acked, ignored.
+  REQUIRE_OK(nl.AddFdb("vxlan-weave", multicast, Ip("10.0.0.2")));
+  REQUIRE_OK(nl.AddFdb("vxlan-weave", multicast, Ip("10.0.0.3")));
+  CHECK(Fdb(nl, "vxlan-weave") ==
+        std::vector<FdbEntry>{Remote(flood, "10.0.0.1"), Remote(flood, "10.0.0.2"),
+                              Remote(multicast, "10.0.0.2"), Remote(multicast, "10.0.0.3"),
+                              Remote(unicast, "10.0.0.1")});
+
+  // Permanent entries survive the device going up and down.
+  REQUIRE_OK(nl.SetUp("vxlan-weave", true));
+  REQUIRE_OK(nl.SetUp("vxlan-weave", false));
+  CHECK(Fdb(nl, "vxlan-weave").size() == 5);
+
+  // Deleting: a MAC without the entry is NotFound, a MAC with other remotes only is acked.
+  REQUIRE_OK(nl.DeleteFdb("vxlan-weave", unicast, Ip("10.0.0.2")));
+  REQUIRE_OK(nl.DeleteFdb("vxlan-weave", flood, Ip("10.0.0.1")));
+  REQUIRE_OK(nl.DeleteFdb("vxlan-weave", multicast, Ip("10.0.0.2")));
+  REQUIRE_OK(nl.DeleteFdb("vxlan-weave", multicast, Ip("10.0.0.3")));
+  CHECK(Fdb(nl, "vxlan-weave") ==
+        std::vector<FdbEntry>{Remote(flood, "10.0.0.2"), Remote(unicast, "10.0.0.1")});
+  REQUIRE_OK(nl.DeleteFdb("vxlan-weave", unicast, Ip("10.0.0.1")));
+  CHECK_ERROR(nl.DeleteFdb("vxlan-weave", unicast, Ip("10.0.0.1")), absl::StatusCode::kNotFound,
+              "deleting FDB entry 02:00:00:00:00:01 dst 10.0.0.1 from vxlan-weave: ENOENT");
+  CHECK(Fdb(nl, "vxlan-weave") == std::vector<FdbEntry>{Remote(flood, "10.0.0.2")});
+
+  // As a bridge port, the device also lists the bridge's entry for its MAC.
+  REQUIRE_OK(nl.CreateBridge("weave", kMtu));
+  REQUIRE_OK(nl.SetMaster("vxlan-weave", "weave"));
+  ASSIGN_OR_REQUIRE(const LinkInfo vxlan, nl.GetLink("vxlan-weave"));
+  CHECK(Fdb(nl, "vxlan-weave") == Sorted({Remote(flood, "10.0.0.2"), OnPort(vxlan.mac, true)}));
+
+  // Only VXLAN devices take entries; missing links are NotFound.
+  REQUIRE_OK(nl.CreateVethPair("veth-a", "veth-b", kMtu, -1));
+  CHECK_ERROR(nl.AddFdb("veth-a", flood, Ip("10.0.0.1")), absl::StatusCode::kFailedPrecondition,
+              "adding FDB entry 00:00:00:00:00:00 dst 10.0.0.1 to veth-a: veth-a is not a VXLAN "
+              "device");
+  CHECK_ERROR(nl.DeleteFdb("weave", flood, Ip("10.0.0.1")), absl::StatusCode::kFailedPrecondition,
+              "deleting FDB entry 00:00:00:00:00:00 dst 10.0.0.1 from weave: weave is not a VXLAN "
+              "device");
+  CHECK_ERROR(nl.AddFdb("missing", flood, Ip("10.0.0.1")), absl::StatusCode::kNotFound,
+              "adding FDB entry 00:00:00:00:00:00 dst 10.0.0.1 to missing: getting link missing: "
+              "ENODEV");
+  CHECK_ERROR(nl.ListFdb("missing"), absl::StatusCode::kNotFound,
+              "listing FDB of missing: getting link missing: ENODEV");
+  CHECK(Fdb(nl, "veth-a").empty());
+  REQUIRE_OK(nl.DeleteLink("vxlan-weave"));
+  CHECK_ERROR(nl.ListFdb("vxlan-weave"), absl::StatusCode::kNotFound, "listing FDB of vxlan-weave");
+}
+
+void CheckPortIsolationAndLearning(const ConformanceEnv& env) {
+  Netlink& nl = *env.host;
+  REQUIRE_OK(nl.CreateBridge("weave", kMtu));
+  REQUIRE_OK(nl.CreateVethPair("vethwepl1", "vethwepg1", kMtu, -1));
+  REQUIRE_OK(nl.CreateVethPair("vethwepl2", "vethwepg2", kMtu, -1));
+  REQUIRE_OK(nl.SetMaster("vethwepl1", "weave"));
+  REQUIRE_OK(nl.SetMaster("vethwepl2", "weave"));
+
+  REQUIRE_OK(nl.SetIsolated("vethwepl1", true));
+  CHECK(Isolated(env, "vethwepl1"));
+  CHECK_FALSE(Isolated(env, "vethwepl2"));
+  REQUIRE_OK(nl.SetIsolated("vethwepl1", false));
+  CHECK_FALSE(Isolated(env, "vethwepl1"));
+  REQUIRE_OK(nl.SetIsolated("vethwepl1", true));
+  REQUIRE_OK(nl.SetMaster("vethwepl1", ""));  // Leaving the bridge resets isolation.
+  CHECK_FALSE(Isolated(env, "vethwepl1"));
+  CHECK_ERROR(nl.SetIsolated("vethwepl1", true), absl::StatusCode::kFailedPrecondition,
+              "turning isolation on on bridge port vethwepl1: EOPNOTSUPP");
+  CHECK_ERROR(nl.SetIsolated("missing", false), absl::StatusCode::kNotFound,
+              "turning isolation off on bridge port missing: getting link missing: ENODEV");
+  CHECK_ERROR(nl.FlushLearned("vethwepl1"), absl::StatusCode::kFailedPrecondition,
+              "flushing learned entries of bridge port vethwepl1: EOPNOTSUPP");
+  CHECK_ERROR(nl.FlushLearned("missing"), absl::StatusCode::kNotFound,
+              "flushing learned entries of bridge port missing: getting link missing: ENODEV");
+  REQUIRE_OK(nl.SetMaster("vethwepl1", "weave"));
+
+  // A port lists its own MAC, and what the bridge learns there until it is flushed.
+  ASSIGN_OR_REQUIRE(const LinkInfo port, nl.GetLink("vethwepl1"));
+  ASSIGN_OR_REQUIRE(const LinkInfo sender, nl.GetLink("vethwepg1"));
+  CHECK(Fdb(nl, "vethwepl1") == std::vector<FdbEntry>{OnPort(port.mac, true)});
+  for (const char* link : {"weave", "vethwepl1", "vethwepg1"}) REQUIRE_OK(nl.SetUp(link, true));
+  REQUIRE_OK(env.send_frame("vethwepg1"));
+  const std::vector<FdbEntry> learned = Sorted({OnPort(port.mac, true), OnPort(sender.mac, false)});
+  CHECK(Fdb(nl, "vethwepl1") == learned);
+  CHECK(Fdb(nl, "vethwepl2") == std::vector<FdbEntry>{OnPort(nl.GetLink("vethwepl2")->mac, true)});
+  CHECK(Fdb(nl, "vethwepg1").empty());  // Not a port: nothing of the bridge's.
+  REQUIRE_OK(nl.FlushLearned("vethwepl1"));
+  CHECK(Fdb(nl, "vethwepl1") == std::vector<FdbEntry>{OnPort(port.mac, true)});
+  REQUIRE_OK(nl.FlushLearned("vethwepl1"));  // Nothing left to forget.
+
+  // So does a port going down, and one leaving its bridge forgets everything.
+  REQUIRE_OK(env.send_frame("vethwepg1"));
+  CHECK(Fdb(nl, "vethwepl1") == learned);
+  REQUIRE_OK(nl.SetUp("vethwepl1", false));
+  CHECK(Fdb(nl, "vethwepl1") == std::vector<FdbEntry>{OnPort(port.mac, true)});
+  REQUIRE_OK(nl.SetUp("vethwepl1", true));
+  REQUIRE_OK(env.send_frame("vethwepg1"));
+  CHECK(Fdb(nl, "vethwepl1") == learned);
+  REQUIRE_OK(nl.SetMaster("vethwepl1", ""));
+  CHECK(Fdb(nl, "vethwepl1").empty());
+}
+
 const std::vector<ConformanceScenario>& ConformanceScenarios() {
   static const auto* const scenarios = new std::vector<ConformanceScenario>{
       {"link lifecycle", CheckLinkLifecycle},
       {"bridge ports", CheckBridgePorts},
       {"veth across namespaces", CheckVethAcrossNamespaces},
       {"addresses and routes", CheckAddressesAndRoutes},
+      {"VXLAN devices", CheckVxlanDevices},
+      {"VXLAN forwarding database", CheckVxlanFdb},
+      {"port isolation and learning", CheckPortIsolationAndLearning},
   };
   return *scenarios;
 }

@@ -17,8 +17,13 @@ struct ConformanceEnv {
   Netlink* host = nullptr;
   Netlink* peer = nullptr;
   int peer_netns_fd = -1;  // Stands for `peer` in host->CreateVethPair.
-  // Reads the hairpin mode of a bridge port in `host` (false for a link that is not a port).
+  // Read the hairpin mode and isolation of a bridge port in `host` (false for a link that is not
+  // a port).
   std::function<absl::StatusOr<bool>(const std::string& port)> hairpin;
+  std::function<absl::StatusOr<bool>(const std::string& port)> isolated;
+  // Makes `sender`, an up veth end in `host` whose peer is an up port of an up bridge, send a
+  // frame, and returns once the bridge has learned sender's MAC on that port.
+  std::function<absl::Status(const std::string& sender)> send_frame;
 };
 
 // Links: create, read, change, delete; duplicates, missing links and invalid values.
@@ -29,6 +34,12 @@ void CheckBridgePorts(const ConformanceEnv& env);
 void CheckVethAcrossNamespaces(const ConformanceEnv& env);
 // Addresses, connected routes, gateway and device routes, and what flushes them.
 void CheckAddressesAndRoutes(const ConformanceEnv& env);
+// VXLAN devices: create, read back, conflicts and invalid specs, as links and as bridge ports.
+void CheckVxlanDevices(const ConformanceEnv& env);
+// A VXLAN device's own FDB: the flood list, unicast entries, the kernel's append and delete rules.
+void CheckVxlanFdb(const ConformanceEnv& env);
+// Bridge port isolation, and what the bridge learns on a port and forgets.
+void CheckPortIsolationAndLearning(const ConformanceEnv& env);
 
 struct ConformanceScenario {
   std::string name;

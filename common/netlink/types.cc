@@ -36,6 +36,14 @@ std::string Route::ToString() const {
   return text;
 }
 
+std::string FdbEntry::ToString() const {
+  std::string text = FormatMac(mac);
+  if (dst) absl::StrAppend(&text, " dst ", dst->ToString());
+  absl::StrAppend(&text, self ? " self" : " master");
+  if (permanent) absl::StrAppend(&text, " permanent");
+  return text;
+}
+
 std::ostream& operator<<(std::ostream& out, const LinkInfo& link) {
   return out << link.index << ": " << link.name << " kind=" << link.kind
              << " mac=" << FormatMac(link.mac) << " mtu=" << link.mtu << (link.up ? " up" : " down")
@@ -43,6 +51,15 @@ std::ostream& operator<<(std::ostream& out, const LinkInfo& link) {
 }
 
 std::ostream& operator<<(std::ostream& out, const Route& route) { return out << route.ToString(); }
+
+std::ostream& operator<<(std::ostream& out, const VxlanSpec& spec) {
+  return out << spec.name << " vni=" << spec.vni << " port=" << spec.port << " mtu=" << spec.mtu
+             << (spec.learning ? " learning" : " nolearning");
+}
+
+std::ostream& operator<<(std::ostream& out, const FdbEntry& entry) {
+  return out << entry.ToString();
+}
 
 absl::Status ValidateLinkName(absl::string_view name) {
   constexpr size_t kMaxNameLength = 15;  // IFNAMSIZ - 1
@@ -75,6 +92,24 @@ absl::Status ValidateUnicastMac(const MacAddress& mac) {
   if (!multicast && !zero) return absl::OkStatus();
   return absl::InvalidArgumentError(
       absl::StrCat(FormatMac(mac), " is not a unicast MAC address an interface can take"));
+}
+
+absl::Status ValidateVxlanSpec(const VxlanSpec& spec) {
+  constexpr uint32_t kMaxVni = (uint32_t{1} << 24) - 1;
+  if (spec.vni > kMaxVni) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("VNI ", spec.vni, " does not fit in 24 bits (at most ", kMaxVni, ")"));
+  }
+  if (spec.port == 0) {
+    return absl::InvalidArgumentError("UDP port 0 is not a VXLAN destination port");
+  }
+  return ValidateLinkName(spec.name);
+}
+
+absl::Status ValidateIsVxlan(const LinkInfo& link) {
+  if (link.kind == "vxlan") return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat(link.name, " is not a VXLAN device (its kind is \"", link.kind, "\")"));
 }
 
 }  // namespace weave::netlink

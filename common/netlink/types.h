@@ -1,5 +1,6 @@
-// Value types of the rtnetlink adapter: what a link, an address and a route look like to the rest
-// of the code, independent of how they travel over netlink. Plain values, no kernel headers.
+// Value types of the rtnetlink adapter: what a link, an address, a route, a VXLAN device and a
+// forwarding-database entry look like to the rest of the code, independent of how they travel
+// over netlink. Plain values, no kernel headers.
 #pragma once
 
 #include <array>
@@ -49,8 +50,35 @@ struct Route {
   friend bool operator==(const Route&, const Route&) = default;
 };
 
+// A VXLAN device as the overlay makes it: IPv4, no local address and no underlay device (the
+// kernel routes each encapsulated packet), no default remote (remotes are FDB entries).
+struct VxlanSpec {
+  std::string name;
+  uint32_t vni = 0;   // 24 bits.
+  uint16_t port = 0;  // The UDP destination port, in host order here.
+  int mtu = 0;
+  bool learning = true;  // Whether the device learns remotes from the packets it receives.
+
+  friend bool operator==(const VxlanSpec&, const VxlanSpec&) = default;
+};
+
+// One entry of the forwarding database (AF_BRIDGE neighbours) of a bridge port or a VXLAN device.
+struct FdbEntry {
+  MacAddress mac{};  // All zeros: the flood list of a VXLAN device (one entry per remote).
+  std::optional<net::Ipv4> dst;  // A VXLAN entry's remote; none for a bridge's entries.
+  bool permanent = false;  // NUD_PERMANENT: added (by us, or the port's own MAC), not learned.
+  bool self = false;       // NTF_SELF: the device's own table (VXLAN); false: its bridge's.
+
+  // As `bridge fdb show` prints it: "00:00:00:00:00:00 dst 10.0.0.2 self permanent".
+  std::string ToString() const;
+
+  friend bool operator==(const FdbEntry&, const FdbEntry&) = default;
+};
+
 std::ostream& operator<<(std::ostream& out, const LinkInfo& link);  // For test failure messages.
 std::ostream& operator<<(std::ostream& out, const Route& route);
+std::ostream& operator<<(std::ostream& out, const VxlanSpec& spec);
+std::ostream& operator<<(std::ostream& out, const FdbEntry& entry);
 
 // The kernel's rule for interface names (dev_valid_name): 1 to 15 bytes, not "." or "..", no
 // '/', ':' or whitespace. InvalidArgument naming the name otherwise. Checked before a name is put
@@ -63,5 +91,14 @@ absl::Status ValidateRoute(const Route& route);
 
 // A MAC address an interface can take (is_valid_ether_addr): not multicast, not all zeros.
 absl::Status ValidateUnicastMac(const MacAddress& mac);
+
+// What a VXLAN device needs before it is created: a valid name, a VNI of at most 24 bits and a
+// port other than 0 (which the kernel would silently replace by 8472). InvalidArgument otherwise.
+absl::Status ValidateVxlanSpec(const VxlanSpec& spec);
+
+// FailedPrecondition naming the link and its kind unless it is a VXLAN device: for requests that
+// the kernel would accept on other links with another meaning (an FDB entry on a veth becomes one
+// of its unicast addresses).
+absl::Status ValidateIsVxlan(const LinkInfo& link);
 
 }  // namespace weave::netlink

@@ -51,5 +51,34 @@ TEST_CASE("netlink: interfaces take unicast MAC addresses only", "[netlink]") {
   CHECK(ValidateUnicastMac({}).code() == absl::StatusCode::kInvalidArgument);
 }
 
+TEST_CASE("netlink: VXLAN specs are validated before sending", "[netlink]") {
+  const VxlanSpec spec{.name = "vxlan-weave", .vni = 0xffffff, .port = 4789, .mtu = 1376};
+  CHECK_OK(ValidateVxlanSpec(spec));
+  VxlanSpec too_big = spec;
+  too_big.vni = 1 << 24;
+  CHECK(ValidateVxlanSpec(too_big).message() ==
+        "VNI 16777216 does not fit in 24 bits (at most "
+        "16777215)");
+  VxlanSpec no_port = spec;
+  no_port.port = 0;
+  CHECK(ValidateVxlanSpec(no_port).code() == absl::StatusCode::kInvalidArgument);
+  VxlanSpec bad_name = spec;
+  bad_name.name = "vxlan-weave-too-long";
+  CHECK(ValidateVxlanSpec(bad_name).code() == absl::StatusCode::kInvalidArgument);
+
+  CHECK_OK(ValidateIsVxlan({.name = "vx0", .kind = "vxlan"}));
+  const absl::Status bridge = ValidateIsVxlan({.name = "weave", .kind = "bridge"});
+  CHECK(bridge.code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(bridge.message() == "weave is not a VXLAN device (its kind is \"bridge\")");
+}
+
+TEST_CASE("netlink: FDB entries print as bridge fdb show does", "[netlink]") {
+  const net::Ipv4 remote = *net::Ipv4::Parse("10.0.0.2");
+  CHECK(FdbEntry{{}, remote, true, true}.ToString() ==
+        "00:00:00:00:00:00 dst 10.0.0.2 self permanent");
+  CHECK(FdbEntry{{0x02, 0, 0, 0, 0, 1}, std::nullopt, false, false}.ToString() ==
+        "02:00:00:00:00:01 master");
+}
+
 }  // namespace
 }  // namespace weave::netlink

@@ -87,6 +87,7 @@ LocalIdentity MakeLocalIdentity(const MeshConfig& config) {
   local.listen_port = config.port;
   local.password = config.password;
   local.trusted_subnets = config.trusted_subnets;
+  local.overlays = config.overlays;
   return local;
 }
 
@@ -679,12 +680,25 @@ absl::Status Mesh::Forget(const std::vector<std::string>& peers) {
   return absl::OkStatus();
 }
 
-std::string Mesh::ConnectionInfoLocked(const Connection& connection) const {
+std::string Mesh::ConnectionInfoLocked(const Connection& connection,
+                                      const std::string& overlay) const {
   std::string info;
   if (!config_.password.empty()) {
     info = absl::StrFormat("%-11s ", connection.trusted() ? "unencrypted" : "encrypted");
   }
+  if (!overlay.empty()) absl::StrAppend(&info, absl::StrFormat("%-6s ", overlay));
   return absl::StrCat(info, NameNick(connection.remote().name, connection.remote().nickname));
+}
+
+std::vector<Neighbour> Mesh::Neighbours() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<Neighbour> out;
+  for (const auto& [name, registered] : connections_) {
+    const Connection& c = *registered.connection;
+    out.push_back({name, c.remote().nickname, c.uid(), c.remote_ip(), c.remote().listen_port,
+                   c.encrypted(), c.trusted(), c.remote().overlays});
+  }
+  return out;
 }
 
 void Mesh::FillStatus(::weave::v1::RouterStatus* router) const {
@@ -714,8 +728,19 @@ void Mesh::FillStatus(::weave::v1::RouterStatus* router) const {
     ::weave::v1::Connection* out = router->add_connections();
     out->set_address(connection.outbound() ? connection.target() : connection.remote_address());
     out->set_outbound(connection.outbound());
-    out->set_state(registered.established ? "established" : "pending");
-    out->set_info(ConnectionInfoLocked(connection));
+    bool established = registered.established;
+    std::string overlay;
+    if (config_.overlay_status) {
+      std::optional<OverlayLinkStatus> link = config_.overlay_status(name);
+      if (link) {
+        overlay = link->overlay;
+        out->mutable_attrs()->insert(link->attrs.begin(), link->attrs.end());
+      }
+      established = established && !overlay.empty();
+    }
+    out->set_state(established ? "established" : "pending");
+    out->set_info(ConnectionInfoLocked(connection, overlay));
+    out->set_overlay(overlay);
     out->set_encrypted(!config_.password.empty() && !connection.trusted());
     (*out->mutable_attrs())["name"] = NameNick(name, connection.remote().nickname);
   }

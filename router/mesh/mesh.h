@@ -11,7 +11,9 @@
 #include <condition_variable>
 #include <cstdint>
 #include <map>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <set>
 #include <string>
@@ -28,6 +30,24 @@
 #include "weave/router.pb.h"
 
 namespace weave::mesh {
+
+// A live connection as the data plane needs it.
+struct Neighbour {
+  PeerName name;
+  std::string nickname;
+  uint64_t connection_uid = 0;
+  std::string remote_ip;
+  uint16_t listen_port = 0;  // the remote's mesh port, also its sleeve UDP port
+  bool encrypted = false;
+  bool trusted = false;  // both ends trust each other's address (--trusted-subnets)
+  std::vector<std::string> overlays;  // what the remote offers, e.g. fastdp sleeve
+};
+
+// What the data plane says about a connection in `weave status connections`.
+struct OverlayLinkStatus {
+  std::string overlay;  // "fastdp", "sleeve"; "" while none works (the connection is pending)
+  std::map<std::string, std::string> attrs;  // e.g. mtu
+};
 
 struct MeshConfig {
   PeerName name;
@@ -49,6 +69,11 @@ struct MeshConfig {
   BackoffOptions backoff;
   // Channels known from the start, so that the first connections already carry their state.
   std::map<std::string, class GossipHandler*> channels;
+  // Data-plane modes this peer offers, in preference order (the handshake carries them).
+  std::vector<std::string> overlays;
+  // When set, a connection is established only once its overlay works, and status shows the
+  // overlay. Called with the mesh's lock held: it must not call into the mesh.
+  std::function<std::optional<OverlayLinkStatus>(PeerName)> overlay_status;
 };
 
 // A gossip channel's owner (IPAM's ring, later). Called on connection threads, never with the
@@ -91,6 +116,8 @@ class Mesh {
   // Peers, connections, targets and routes for `weave status`/`report`.
   void FillStatus(::weave::v1::RouterStatus* router) const;
   std::set<PeerName> ReachablePeers() const;
+  // The registered connections (one per peer), handshake done.
+  std::vector<Neighbour> Neighbours() const;
   Routes CurrentRoutes() const;
 
  private:
@@ -116,7 +143,8 @@ class Mesh {
   void SendLocked(PeerName to, const v1::Message& message);
   void SendToNeighboursLocked(const v1::Message& message, PeerName except);
   void TrimLocked(absl::Time now);
-  std::string ConnectionInfoLocked(const Connection& connection) const;
+  std::string ConnectionInfoLocked(const Connection& connection,
+                                  const std::string& overlay) const;
 
   const MeshConfig config_;
   const LocalIdentity local_;
