@@ -178,11 +178,15 @@ absl::StatusOr<RouterConfig> ResolveRouterConfig(const RouterFlags& flags,
                    config::ParseInteger(kConnLimit, flags.conn_limit, 0, 100000,
                                         "a whole number, 0 or more (0 means unlimited)"));
   c.conn_limit = static_cast<uint32_t>(conn_limit);
-  ASSIGN_OR_RETURN(int64_t mtu, config::ParseInteger(
-                                    kMtu, flags.mtu, kMinMtu, kMaxMtu,
-                                    absl::StrCat("a whole number of bytes from ", kMinMtu,
-                                                 " to ", kMaxMtu, " (default 1376)")));
-  c.mtu = static_cast<int>(mtu);
+  if (flags.mtu == "auto") {
+    c.mtu_auto = true;  // resolved from the underlay at start (router/net/mtu.h)
+  } else {
+    ASSIGN_OR_RETURN(int64_t mtu, config::ParseInteger(
+                                      kMtu, flags.mtu, kMinMtu, kMaxMtu,
+                                      absl::StrCat("a whole number of bytes from ", kMinMtu,
+                                                   " to ", kMaxMtu, ", or auto (default 1376)")));
+    c.mtu = static_cast<int>(mtu);
+  }
   ASSIGN_OR_RETURN(c.no_fastdp, ParseOptionalBool(kNoFastdp, flags.no_fastdp, false));
   if (!absl::ParseDuration(flags.fastdp_retry, &c.fastdp_retry) ||
       c.fastdp_retry < absl::Seconds(1) || c.fastdp_retry > absl::Minutes(30)) {

@@ -80,6 +80,8 @@ struct RouterConfig {
   ipam::InitMode ipalloc_init;  // consensus size resolved: peers + 1 unless given
   uint32_t conn_limit = 30;  // 0 = unlimited
   int mtu = 1376;
+  // WEAVE_MTU=auto: `mtu` is set at start from the underlay's MTU (router/net/mtu.h).
+  bool mtu_auto = false;
   bool no_fastdp = false;
   // After a fallback to sleeve, fastdp is tried again this often.
   absl::Duration fastdp_retry = absl::Seconds(30);

@@ -65,8 +65,8 @@ TEST_CASE("bad values name the variable and the accepted form", "[config]") {
        "invalid CONN_LIMIT (--conn-limit) \"-1\": expected a whole number, 0 or more (0 means "
        "unlimited)"},
       {[](RouterFlags& f) { f.mtu = "abc"; },
-       "invalid WEAVE_MTU (--mtu) \"abc\": expected a whole number of bytes from 576 to 65535 "
-       "(default 1376)"},
+       "invalid WEAVE_MTU (--mtu) \"abc\": expected a whole number of bytes from 576 to 65535, "
+       "or auto (default 1376)"},
       {[](RouterFlags& f) { f.expect_npc = "maybe"; },
        "invalid EXPECT_NPC (--expect-npc) \"maybe\": expected 1 or 0 (also true/false, yes/no, "
        "on/off)"},

@@ -35,6 +35,7 @@
 #include "router/ipam_channel.h"
 #include "common/nft/linux_backend.h"
 #include "router/net/masquerade.h"
+#include "router/net/mtu.h"
 #include "router/net/range_check.h"
 #include "router/overlay/data_paths.h"
 #include "router/overlay/overlay.h"
@@ -193,6 +194,19 @@ void DropOwnAddresses(RouterConfig& config, bool consensus_size_given) {
   if (config.ipalloc_init.kind == ipam::InitMode::Kind::kConsensus && !consensus_size_given) {
     config.ipalloc_init.consensus_size = static_cast<int>(config.peers.size()) + 1;
   }
+}
+
+// WEAVE_MTU=auto: the pods' MTU from the interfaces that reach the peers.
+absl::Status ResolveAutoMtu(RouterConfig& config) {
+  ASSIGN_OR_RETURN(std::unique_ptr<netlink::Netlink> host, netlink::OpenNetlink());
+  std::vector<net::Ipv4> peers;
+  for (const net::HostPort& peer : config.peers) {
+    if (absl::StatusOr<net::Ipv4> ip = net::Ipv4::Parse(peer.host); ip.ok()) peers.push_back(*ip);
+  }
+  ASSIGN_OR_RETURN(config.mtu, AutoMtu(*host, peers));
+  spdlog::info("WEAVE_MTU=auto: pods get MTU {} (the underlay's less {} for VXLAN)", config.mtu,
+               kVxlanOverhead);
+  return absl::OkStatus();
 }
 
 int Run(const RouterConfig& config) {
@@ -392,5 +406,9 @@ int main(int argc, char** argv) {
       weave::router::ResolveRouterConfig(flags, weave::router::Hostname());
   if (!config.ok()) return weave::router::Fail(config.status());
   weave::router::DropOwnAddresses(*config, flags.ipalloc_init.find('=') != std::string::npos);
+  if (config->mtu_auto) {
+    absl::Status resolved = weave::router::ResolveAutoMtu(*config);
+    if (!resolved.ok()) return weave::router::Fail(resolved);
+  }
   return weave::router::Run(*config);
 }

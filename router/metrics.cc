@@ -67,6 +67,8 @@ std::vector<metrics::Family> RouterMetrics(const v1::Status& status) {
               overlay.sleeve_rx_frames()),
       counter("weave_sleeve_rx_bytes_total", "Bytes of frames received by sleeve.",
               overlay.sleeve_rx_bytes()),
+      counter("weave_sleeve_relayed_total", "Frames sleeve passed on for peers without a direct link.",
+              overlay.sleeve_relayed()),
       counter("weave_sleeve_dropped_total",
               "Datagrams sleeve dropped: malformed, from unknown peers, or too big.",
               overlay.sleeve_dropped()),

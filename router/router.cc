@@ -96,6 +96,7 @@ v1::Status Router::Status() const {
     out->set_sleeve_rx_frames(stats.sleeve.rx_frames);
     out->set_sleeve_rx_bytes(stats.sleeve.rx_bytes);
     out->set_sleeve_dropped(stats.sleeve.dropped);
+    out->set_sleeve_relayed(stats.sleeve.relayed);
   }
   for (const net::Cidr& subnet : config_.trusted_subnets) {
     router->add_trusted_subnets(subnet.ToString());

@@ -10,10 +10,12 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libmnl-dev libnftnl-dev libsodium-dev catch2
   # well-kept libraries for the rest
-  libsqlite3-dev nlohmann-json3-dev libcurl4-openssl-dev libcpp-httplib-dev
+  libsqlite3-dev nlohmann-json3-dev libcurl4-openssl-dev libcpp-httplib-dev libyaml-cpp-dev
   libcli11-dev libspdlog-dev libfmt-dev
   # kernel test and demo tools
-  iproute2 iputils-ping nftables procps kmod curl ncat iperf3 tcpdump python3-grpcio
+  iproute2 iputils-ping nftables procps kmod curl ncat iperf3 tcpdump python3-grpcio openssl
+  # the fake Kubernetes API server (test/kube) is checked against the Python client
+  python3-kubernetes
   containernetworking-plugins
   # CNI conformance tests: libcni built offline with Go (test/libcni), portmap's iptables backend
   golang-go golang-github-appc-cni-dev iptables

@@ -17,153 +17,11 @@
 #include "nlohmann/json.hpp"
 #include "test/harness/file_util.h"
 #include "test/pod_cluster.h"
+#include "test/pod_probes.h"
 #include "test/weaver_fixture.h"
 
 namespace weave::testing {
 namespace {
-
-// Echoes on TCP 7000 and UDP 7001.
-constexpr char kEchoServer[] = R"(
-import socket, threading
-def serve(c):
-    try:
-        c.sendall(c.recv(200))
-    finally:
-        c.close()
-def tcp():
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("0.0.0.0", 7000))
-    s.listen(64)
-    while True:
-        c, _ = s.accept()
-        threading.Thread(target=serve, args=(c,), daemon=True).start()
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-u.bind(("0.0.0.0", 7001))
-threading.Thread(target=tcp, daemon=True).start()
-print("serving", flush=True)
-while True:
-    d, a = u.recvfrom(200)
-    u.sendto(d, a)
-)";
-
-// For each address given: "<address> tcp ok|fail udp ok|fail".
-constexpr char kProbe[] = R"(
-import socket, sys
-for ip in sys.argv[1:]:
-    token = ("hello " + ip).encode()
-    tcp = "fail"
-    for _ in range(2):
-        try:
-            s = socket.create_connection((ip, 7000), timeout=3)
-            s.sendall(token)
-            if s.recv(200) == token:
-                tcp = "ok"
-            s.close()
-            break
-        except OSError:
-            pass
-    udp = "fail"
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    u.settimeout(1)
-    for _ in range(3):
-        try:
-            u.sendto(token, (ip, 7001))
-            if u.recvfrom(200)[0] == token:
-                udp = "ok"
-                break
-        except OSError:
-            pass
-    print(ip, "tcp", tcp, "udp", udp, flush=True)
-)";
-
-// Each node's `weave status connections` lists `peers` connections, all established on `overlay`.
-void WaitForOverlay(PodCluster& c, const std::vector<int>& nodes, size_t peers,
-                    const std::string& overlay, absl::Duration within = absl::Seconds(20)) {
-  std::string last;
-  absl::Status ok = WaitFor(
-      [&] {
-        for (int i : nodes) {
-          last = c.Cli(i, {"status", "connections"});
-          size_t good = 0;
-          for (absl::string_view line : absl::StrSplit(last, '\n', absl::SkipEmpty())) {
-            if (absl::StrContains(line, " established ") &&
-                absl::StrContains(line, absl::StrCat(" ", overlay, " "))) {
-              ++good;
-            }
-          }
-          if (good != peers) return false;
-        }
-        return true;
-      },
-      within, absl::StrCat("every connection to be established over ", overlay));
-  INFO(last);
-  REQUIRE_OK(ok);
-}
-
-// The harness runs commands in a namespace given by name; pods are known by their path.
-std::string NetnsName(const std::string& path) { return path.substr(path.rfind('/') + 1); }
-
-class Pods {
- public:
-  explicit Pods(PodCluster& cluster) : c_(cluster) {}
-
-  Pod& Add(int node, const std::string& id) {
-    pods_.push_back(c_.NewPod(node, id));
-    Pod& pod = pods_.back();
-    c_.Add(pod);
-    ProcessOptions options;
-    options.netns = NetnsName(pod.netns);
-    options.log_path = absl::StrCat(c_.node(node).dir(), "/echo-", id, ".log");
-    ASSIGN_OR_REQUIRE(std::unique_ptr<Process> server,
-                      Process::Start({"python3", "-c", kEchoServer}, options));
-    servers_.push_back(std::move(server));
-    REQUIRE_OK(WaitFor(
-        [&] { return absl::StrContains(ReadFileOrEmpty(options.log_path), "serving"); },
-        absl::Seconds(10), "the pod's echo server to start"));
-    return pod;
-  }
-
-  std::deque<Pod>& all() { return pods_; }
-
- private:
-  PodCluster& c_;
-  std::deque<Pod> pods_;  // a deque: Add's references stay valid
-  std::vector<std::unique_ptr<Process>> servers_;
-};
-
-bool Ping(const std::string& netns_path, const std::string& address) {
-  CommandOptions options;
-  options.netns = NetnsName(netns_path);
-  for (int attempt = 0; attempt < 2; ++attempt) {  // the first may wait for ARP
-    absl::StatusOr<CommandResult> result =
-        RunCommand({"ping", "-c1", "-W2", address}, absl::Seconds(5), options);
-    if (result.ok() && result->exit.success()) return true;
-  }
-  return false;
-}
-
-// TCP and UDP probes from `netns` to `addresses`; returns the failures as text.
-std::vector<std::string> Probe(const std::string& netns_path, const std::string& from,
-                               const std::vector<std::string>& addresses) {
-  CommandOptions options;
-  options.netns = NetnsName(netns_path);
-  std::vector<std::string> argv = {"python3", "-c", kProbe};
-  argv.insert(argv.end(), addresses.begin(), addresses.end());
-  absl::StatusOr<CommandResult> result = RunCommand(argv, absl::Seconds(120), options);
-  if (!result.ok() || !result->exit.success()) {
-    return {absl::StrCat(from, ": probe did not run: ",
-                         result.ok() ? result->stderr_data : result.status().ToString())};
-  }
-  std::vector<std::string> failures;
-  size_t lines = 0;
-  for (absl::string_view line : absl::StrSplit(result->stdout_data, '\n', absl::SkipEmpty())) {
-    ++lines;
-    if (absl::StrContains(line, "fail")) failures.push_back(absl::StrCat(from, " -> ", line));
-  }
-  if (lines != addresses.size()) failures.push_back(absl::StrCat(from, ": missing probe lines"));
-  return failures;
-}
 
 // The Kubernetes network model: 3 nodes x 3 pods, every pod to every pod by ICMP, TCP and UDP,
 // and every node to every pod on the other nodes.
@@ -205,9 +63,7 @@ void CheckFullMatrix(PodCluster& c, Pods& pods) {
 
 TEST_CASE("3 nodes x 3 pods reach each other over fastdp", "[netns][overlay]") {
   PodCluster c(3);
-  c.StartAll();
-  c.WaitIpamReady({1, 2, 3});
-  WaitForOverlay(c, {1, 2, 3}, 2, "fastdp");
+  StartAndSettle(c, "fastdp");
   Pods pods(c);
   CheckFullMatrix(c, pods);
   // Nothing went through user space.
@@ -218,9 +74,7 @@ TEST_CASE("3 nodes x 3 pods reach each other over fastdp", "[netns][overlay]") {
 
 TEST_CASE("3 nodes x 3 pods reach each other over sleeve", "[netns][overlay]") {
   PodCluster c(3, {{"WEAVE_NO_FASTDP", "1"}});
-  c.StartAll();
-  c.WaitIpamReady({1, 2, 3});
-  WaitForOverlay(c, {1, 2, 3}, 2, "sleeve");
+  StartAndSettle(c, "sleeve");
   Pods pods(c);
   CheckFullMatrix(c, pods);
   nlohmann::json report = c.Report(1);
@@ -228,13 +82,86 @@ TEST_CASE("3 nodes x 3 pods reach each other over sleeve", "[netns][overlay]") {
   CHECK(report["router"]["overlay"].value("sleeveTxFrames", "0") != "0");
 }
 
+TEST_CASE("with a password pod traffic is sealed on the underlay and the matrix holds",
+          "[netns][overlay]") {
+  PodCluster c(3, {{"WEAVE_PASSWORD", "correct horse battery staple"}});
+  // Encrypted links never use VXLAN (this kernel has no IPsec ESP): sealed sleeve.
+  StartAndSettle(c, "sleeve");
+  const std::string connections = c.Cli(1, {"status", "connections"});
+  INFO(connections);
+  CHECK(absl::StrContains(connections, "established encrypted   sleeve"));
+  Pods pods(c);
+  CheckFullMatrix(c, pods);
+
+  // A capture of the underlay (node 1's port) while a pod there sends a recognisable payload
+  // to another node's pod.
+  const std::string capture = absl::StrCat(c.netns().work_dir(), "/underlay.pcap");
+  ProcessOptions tcpdump;
+  tcpdump.netns = c.netns().underlay();
+  tcpdump.log_path = absl::StrCat(c.netns().work_dir(), "/tcpdump.log");
+  ASSIGN_OR_REQUIRE(std::unique_ptr<Process> capturing,
+                    Process::Start({"tcpdump", "-Z", "root", "--immediate-mode", "-i", "n1", "-U", "-w",
+                                     capture, "udp"},
+                                    tcpdump));
+  REQUIRE_OK(WaitFor(
+      [&] { return absl::StrContains(ReadFileOrEmpty(tcpdump.log_path), "listening on"); },
+      absl::Seconds(10), "tcpdump to listen"));
+  const Pod& from = pods.all().front();
+  const Pod& to = pods.all().back();
+  std::string payload;
+  for (int i = 0; i < 200; ++i) payload += "PLAINTEXT-CANARY-";
+  CommandOptions send;
+  send.netns = NetnsName(from.netns);
+  send.stdin_data = payload;
+  REQUIRE_OK(RunCommand({"ncat", "--send-only", to.address, "7000"}, absl::Seconds(10), send)
+                 ->ToStatus());
+  // The payload crossed the underlay: the capture holds at least its size.
+  CHECK_OK(WaitFor([&] { return ReadFileOrEmpty(capture).size() > payload.size(); },
+                   absl::Seconds(10), "the capture to hold the payload's datagrams"));
+  REQUIRE_OK(capturing->Stop(absl::Seconds(5)).status());
+  const std::string captured = ReadFileOrEmpty(capture);
+  INFO(ReadFileOrEmpty(tcpdump.log_path));
+  CHECK_FALSE(absl::StrContains(captured, "PLAINTEXT-CANARY"));
+  CHECK_FALSE(absl::StrContains(captured, "hello 10."));  // the probes' tokens
+}
+
+TEST_CASE("pods on two nodes without a direct path talk through a third", "[netns][overlay]") {
+  PodCluster c(3);
+  // Nodes 1 and 3 cannot reach each other on the underlay; both reach node 2.
+  CommandOptions block;
+  block.netns = c.netns().underlay();
+  block.stdin_data = absl::StrCat(
+      "table bridge weavetest {\n"
+      "  chain forward {\n"
+      "    type filter hook forward priority 0;\n"
+      "    ip saddr ", c.node(1).address(), " ip daddr ", c.node(3).address(), " drop\n",
+      "    ip saddr ", c.node(3).address(), " ip daddr ", c.node(1).address(), " drop\n",
+      "  }\n"
+      "}\n");
+  REQUIRE_OK(RunCommand({"nft", "-f", "-"}, absl::Seconds(10), block)->ToStatus());
+  c.StartAll();
+  c.WaitIpamReady({1, 2, 3});
+  WaitForOverlay(c, {1, 3}, 1, "fastdp");
+  WaitForOverlay(c, {2}, 2, "fastdp");
+  Pods pods(c);
+  Pod& a = pods.Add(1, "a");
+  Pod& b = pods.Add(3, "b");
+  CHECK(Ping(a.netns, b.address));
+  CHECK(Ping(b.netns, a.address));
+  std::vector<std::string> failures = Probe(a.netns, "a", {b.address});
+  for (std::string& failure : Probe(b.netns, "b", {a.address})) failures.push_back(failure);
+  INFO(absl::StrJoin(failures, "\n"));
+  CHECK(failures.empty());
+  nlohmann::json report = c.Report(2);
+  INFO(report.dump());
+  CHECK(report["router"]["overlay"].value("sleeveRelayed", "0") != "0");
+}
+
 TEST_CASE("a blocked VXLAN port falls back to sleeve visibly and fastdp returns",
           "[netns][overlay]") {
   // Heartbeats every 300ms (a path silent for 1.5s is given up), fastdp retried every 4s.
   PodCluster c(2, {}, {"--overlay-heartbeat", "300ms", "--fastdp-retry", "4s"});
-  c.StartAll();
-  c.WaitIpamReady({1, 2});
-  WaitForOverlay(c, {1, 2}, 1, "fastdp");
+  StartAndSettle(c, "fastdp");
   Pods pods(c);
   Pod& a = pods.Add(1, "a");
   Pod& b = pods.Add(2, "b");
@@ -274,24 +201,13 @@ TEST_CASE("a blocked VXLAN port falls back to sleeve visibly and fastdp returns"
 
 TEST_CASE("a TCP stream over fastdp survives a router restart", "[netns][overlay]") {
   PodCluster c(2);
-  c.StartAll();
-  c.WaitIpamReady({1, 2});
-  WaitForOverlay(c, {1, 2}, 1, "fastdp");
+  StartAndSettle(c, "fastdp");
   Pods pods(c);
   Pod& a = pods.Add(1, "a");
   Pod& b = pods.Add(2, "b");
 
-  ProcessOptions server_options;
-  server_options.netns = NetnsName(a.netns);
-  server_options.log_path = absl::StrCat(c.node(1).dir(), "/iperf3-server.log");
-  ASSIGN_OR_REQUIRE(std::unique_ptr<Process> server,
-                    Process::Start({"iperf3", "-s", "-1", "--forceflush"}, server_options));
-  REQUIRE_OK(WaitFor(
-      [&] {
-        return absl::StrContains(ReadFileOrEmpty(server_options.log_path), "Server listening");
-      },
-      absl::Seconds(10), "iperf3 to listen"));
-
+  std::unique_ptr<Process> server = StartIperfServer(c, a);
+  const std::string server_log = server->log_path();
   absl::StatusOr<CommandResult> client = absl::UnknownError("not run");
   std::thread stream([&] {
     CommandOptions options;
@@ -301,7 +217,7 @@ TEST_CASE("a TCP stream over fastdp survives a router restart", "[netns][overlay
   });
   absl::Status streaming = WaitFor(
       [&] {
-        return absl::StrContains(ReadFileOrEmpty(server_options.log_path), "Accepted connection");
+        return absl::StrContains(ReadFileOrEmpty(server_log), "Accepted connection");
       },
       absl::Seconds(10), "the stream to start");
   if (streaming.ok()) {

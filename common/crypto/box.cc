@@ -69,6 +69,32 @@ absl::StatusOr<Key32> DeriveSessionKey(const KeyPair& ours, absl::string_view th
   return session;
 }
 
+Key32 DeriveDataKey(const Key32& session_key) {
+  EnsureSodium();
+  static constexpr char kLabel[] = "weave-cc sleeve v1";
+  crypto_hash_sha256_state state;
+  crypto_hash_sha256_init(&state);
+  crypto_hash_sha256_update(&state, reinterpret_cast<const unsigned char*>(kLabel),
+                            sizeof(kLabel) - 1);
+  crypto_hash_sha256_update(&state, session_key.data(), session_key.size());
+  Key32 key;
+  crypto_hash_sha256_final(&state, key.data());
+  sodium_memzero(&state, sizeof(state));
+  return key;
+}
+
+void SealDetached(const Key32& key, const Nonce24& nonce, const uint8_t* plaintext, size_t size,
+                  uint8_t* ciphertext, uint8_t* tag) {
+  EnsureSodium();
+  crypto_secretbox_detached(ciphertext, tag, plaintext, size, nonce.data(), key.data());
+}
+
+bool OpenInPlace(const Key32& key, const Nonce24& nonce, uint8_t* data, size_t size,
+                 const uint8_t* tag) {
+  EnsureSodium();
+  return crypto_secretbox_open_detached(data, data, tag, size, nonce.data(), key.data()) == 0;
+}
+
 uint8_t TcpNoncePrefix(bool sender_outbound) { return (sender_outbound ? 0x80 : 0) | 0x40; }
 
 namespace internal {

@@ -1,7 +1,8 @@
 // Per-connection crypto for the mesh's TCP control channel (libsodium): an ephemeral X25519
 // key exchange mixed with the shared password into a session key, and secretbox
 // (XSalsa20-Poly1305) with counter nonces, so that a replayed, reordered or tampered message
-// fails to open. Only common/crypto includes sodium headers.
+// fails to open. Also the sleeve's datagram sealing (SealDetached, OpenInPlace), which works on
+// buffers in place without allocating. Only common/crypto includes sodium headers.
 //
 // Secrets (KeyPair::secret_key, the keys held by Sealer and Opener) are wiped when their owner
 // is destroyed. Copies of a KeyPair are wiped independently.
@@ -38,10 +39,37 @@ KeyPair GenerateKeyPair();
 absl::StatusOr<Key32> DeriveSessionKey(const KeyPair& ours, absl::string_view their_public,
                                        absl::string_view password);
 
+// The key of a link's data plane (sleeve datagrams), derived from its session key so that the
+// TCP channel's nonces and the datagrams' can never meet under one key:
+// SHA-256("weave-cc sleeve v1" || session_key). Both ends derive the same one.
+Key32 DeriveDataKey(const Key32& session_key);
+
 // The first nonce byte for TCP control messages: bit 7 if the *sender* initiated the TCP
 // connection, bit 6 always (it marks TCP, keeping these nonces apart from any UDP use of the
 // same key). The two directions of one connection thus never share a nonce.
 uint8_t TcpNoncePrefix(bool sender_outbound);
+
+// ---- Datagrams ----
+// Allocation-free secretbox (XSalsa20-Poly1305) with the tag apart from the ciphertext, for
+// packets sealed where they lie. The caller owns nonce uniqueness: a nonce must never be used
+// twice with one key. Thread-safe (no state beyond libsodium's, initialised on first use).
+
+using Nonce24 = std::array<uint8_t, 24>;
+
+// Seals `size` bytes of `plaintext` into `ciphertext` and writes the kSealOverhead-byte tag to
+// `tag`. `ciphertext` may be `plaintext` itself (sealing in place); otherwise the two ranges must
+// not overlap, nor may `tag` overlap either.
+void SealDetached(const Key32& key, const Nonce24& nonce, const uint8_t* plaintext, size_t size,
+                  uint8_t* ciphertext, uint8_t* tag);
+inline void SealInPlace(const Key32& key, const Nonce24& nonce, uint8_t* data, size_t size,
+                        uint8_t* tag) {
+  SealDetached(key, nonce, data, size, data, tag);
+}
+
+// Verifies `tag` over the `size` bytes at `data` and, only if it matches, decrypts them in place.
+// False (and `data` untouched) for a wrong key, nonce or tag, or tampered bytes.
+bool OpenInPlace(const Key32& key, const Nonce24& nonce, uint8_t* data, size_t size,
+                 const uint8_t* tag);
 
 namespace internal {
 

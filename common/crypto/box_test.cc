@@ -2,9 +2,11 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 
@@ -170,6 +172,96 @@ TEST_CASE("A moved Sealer continues its sequence", "[crypto]") {
   CHECK(c.b_opener.Open(moved.Seal("after")).value() == "after");
   Opener opener = std::move(c.a_opener);
   CHECK(opener.Open(c.b_sealer.Seal("reply")).value() == "reply");
+}
+
+// ---- Datagrams ----
+
+Key32 FilledKey(uint8_t value) {
+  Key32 key;
+  key.fill(value);
+  return key;
+}
+
+Nonce24 CountedNonce(uint64_t counter) {
+  Nonce24 nonce{};
+  for (int i = 0; i < 8; ++i) nonce[23 - i] = static_cast<uint8_t>(counter >> (8 * i));
+  return nonce;
+}
+
+TEST_CASE("SealInPlace is secretbox with the tag apart, and OpenInPlace undoes it", "[crypto]") {
+  const Key32 key = FilledKey(7);
+  const Nonce24 nonce = CountedNonce(42);
+  const std::string message = "a frame's bytes, sealed where they lie";
+  std::string data = message;
+  uint8_t tag[kSealOverhead];
+  SealInPlace(key, nonce, reinterpret_cast<uint8_t*>(data.data()), data.size(), tag);
+  CHECK(data != message);
+
+  // The same bytes as crypto_secretbox_easy: the tag, then the ciphertext.
+  std::string easy(kSealOverhead + message.size(), '\0');
+  crypto_secretbox_easy(reinterpret_cast<unsigned char*>(easy.data()),
+                        reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+                        nonce.data(), key.data());
+  CHECK(easy == std::string(reinterpret_cast<const char*>(tag), kSealOverhead) + data);
+
+  REQUIRE(OpenInPlace(key, nonce, reinterpret_cast<uint8_t*>(data.data()), data.size(), tag));
+  CHECK(data == message);
+}
+
+TEST_CASE("SealDetached into another buffer equals sealing in place", "[crypto]") {
+  const Key32 key = FilledKey(9);
+  const Nonce24 nonce = CountedNonce(1);
+  std::vector<uint8_t> plain(3000);
+  for (size_t i = 0; i < plain.size(); ++i) plain[i] = static_cast<uint8_t>(i * 31);
+  std::vector<uint8_t> copy(plain.size());
+  uint8_t copy_tag[kSealOverhead];
+  SealDetached(key, nonce, plain.data(), plain.size(), copy.data(), copy_tag);
+  std::vector<uint8_t> in_place = plain;
+  uint8_t in_place_tag[kSealOverhead];
+  SealInPlace(key, nonce, in_place.data(), in_place.size(), in_place_tag);
+  CHECK(copy == in_place);
+  CHECK(std::equal(copy_tag, copy_tag + kSealOverhead, in_place_tag));
+  REQUIRE(OpenInPlace(key, nonce, copy.data(), copy.size(), copy_tag));
+  CHECK(copy == plain);
+  // An empty message has a tag too.
+  uint8_t empty_tag[kSealOverhead];
+  SealInPlace(key, nonce, nullptr, 0, empty_tag);
+  CHECK(OpenInPlace(key, nonce, nullptr, 0, empty_tag));
+  CHECK_FALSE(OpenInPlace(key, CountedNonce(2), nullptr, 0, empty_tag));
+}
+
+TEST_CASE("OpenInPlace rejects tampering, another key or nonce, and leaves the bytes", "[crypto]") {
+  const Key32 key = FilledKey(1);
+  const Nonce24 nonce = CountedNonce(5);
+  std::vector<uint8_t> sealed(100, 0xab);
+  uint8_t tag[kSealOverhead];
+  SealInPlace(key, nonce, sealed.data(), sealed.size(), tag);
+  auto opens = [&](const Key32& k, const Nonce24& n, std::vector<uint8_t> bytes, const uint8_t* t) {
+    const std::vector<uint8_t> before = bytes;
+    const bool ok = OpenInPlace(k, n, bytes.data(), bytes.size(), t);
+    if (!ok) CHECK(bytes == before);
+    return ok;
+  };
+  CHECK_FALSE(opens(FilledKey(2), nonce, sealed, tag));
+  CHECK_FALSE(opens(key, CountedNonce(6), sealed, tag));
+  Nonce24 first_byte = nonce;
+  first_byte[0] ^= 0x80;
+  CHECK_FALSE(opens(key, first_byte, sealed, tag));
+  for (size_t i = 0; i < sealed.size(); i += 7) {
+    std::vector<uint8_t> tampered = sealed;
+    tampered[i] ^= 0x01;
+    INFO("byte " << i);
+    CHECK_FALSE(opens(key, nonce, tampered, tag));
+  }
+  for (size_t i = 0; i < kSealOverhead; ++i) {
+    uint8_t bad_tag[kSealOverhead];
+    std::copy(tag, tag + kSealOverhead, bad_tag);
+    bad_tag[i] ^= 0x01;
+    INFO("tag byte " << i);
+    CHECK_FALSE(opens(key, nonce, sealed, bad_tag));
+  }
+  CHECK_FALSE(OpenInPlace(key, nonce, sealed.data(), sealed.size() - 1, tag));
+  CHECK(opens(key, nonce, sealed, tag));
 }
 
 }  // namespace

@@ -112,6 +112,7 @@ absl::Status Connection::Handshake(const LocalIdentity& local, absl::Time deadli
   if (encrypt) {
     ASSIGN_OR_RETURN(crypto::Key32 session,
                      crypto::DeriveSessionKey(*keys, their_hello.public_key(), local.password));
+    data_key_ = crypto::DeriveDataKey(session);
     sealer_ = std::make_unique<crypto::Sealer>(session, crypto::TcpNoncePrefix(outbound_));
     opener_ = std::make_unique<crypto::Opener>(session, crypto::TcpNoncePrefix(!outbound_));
   }

@@ -91,6 +91,8 @@ class Connection {
   std::string dial_address() const;
   const RemoteIdentity& remote() const { return remote_; }
   bool encrypted() const { return sealer_ != nullptr; }
+  // The key for this link's sealed data plane (sleeve), when encrypted.
+  const std::optional<crypto::Key32>& data_key() const { return data_key_; }
   // Both ends trust each other's address: the data plane may skip encryption.
   bool trusted() const { return trusted_; }
   // Same value at both ends; the lower one wins when two connections join the same peers.
@@ -113,6 +115,7 @@ class Connection {
   bool trusted_ = false;
   bool original_weave_ = false;
   FrameReader reader_;
+  std::optional<crypto::Key32> data_key_;  // set by the handshake, then read-only
   std::unique_ptr<crypto::Sealer> sealer_;  // writer thread only after the handshake
   std::unique_ptr<crypto::Opener> opener_;  // reader thread only
 

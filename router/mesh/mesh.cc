@@ -696,7 +696,8 @@ std::vector<Neighbour> Mesh::Neighbours() const {
   for (const auto& [name, registered] : connections_) {
     const Connection& c = *registered.connection;
     out.push_back({name, c.remote().nickname, c.uid(), c.remote_ip(), c.remote().listen_port,
-                   c.encrypted(), c.trusted(), c.remote().overlays});
+                   c.encrypted(), c.trusted(), c.remote().overlays,
+                   c.encrypted() && !c.trusted() ? c.data_key() : std::nullopt});
   }
   return out;
 }

@@ -41,6 +41,8 @@ struct Neighbour {
   bool encrypted = false;
   bool trusted = false;  // both ends trust each other's address (--trusted-subnets)
   std::vector<std::string> overlays;  // what the remote offers, e.g. fastdp sleeve
+  // The data plane's key when the link's pod traffic must be sealed (encrypted, not trusted).
+  std::optional<crypto::Key32> data_key;
 };
 
 // What the data plane says about a connection in `weave status connections`.

@@ -85,6 +85,8 @@ void LinuxDataPaths::SetSleeveTargets(std::vector<SleeveTarget> targets) {
     peer.address.sin_port = htons(target.port);
     peer.address.sin_addr.s_addr = htonl(target.ip.value());
     peer.forward = target.forward;
+    peer.key = target.key;
+    peer.via = target.via;
     peers.push_back(peer);
   }
   sleeve_->SetPeers(std::move(peers));
@@ -98,9 +100,16 @@ namespace weave::overlay {
 
 SleeveCounters LinuxDataPaths::Counters() const {
   const SleeveStats stats = sleeve_->Stats();
-  return {stats.tx_frames, stats.tx_bytes, stats.rx_frames, stats.rx_bytes,
-          stats.dropped_bad + stats.dropped_unknown_peer + stats.dropped_wrong_address +
-              stats.dropped_oversize};
+  SleeveCounters counters;
+  counters.tx_frames = stats.tx_frames;
+  counters.tx_bytes = stats.tx_bytes;
+  counters.rx_frames = stats.rx_frames;
+  counters.rx_bytes = stats.rx_bytes;
+  counters.dropped = stats.dropped_bad + stats.dropped_unknown_peer +
+                     stats.dropped_wrong_address + stats.dropped_unauthenticated + stats.dropped_replayed +
+                     stats.dropped_oversize + stats.dropped_relay;
+  counters.relayed = stats.relayed_frames;
+  return counters;
 }
 
 }  // namespace weave::overlay

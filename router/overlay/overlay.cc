@@ -111,6 +111,7 @@ void Overlay::Tick(absl::Time now) {
   }
   if (mesh == nullptr || paths == nullptr) return;
   const std::vector<mesh::Neighbour> neighbours = mesh->Neighbours();
+  const std::map<PeerName, PeerName> next_hops = mesh->NextHops();
 
   std::vector<SleeveTarget> targets;
   {
@@ -135,6 +136,7 @@ void Overlay::Tick(absl::Time now) {
         it->second.nickname = neighbour.nickname;
         it->second.port = neighbour.listen_port;
         it->second.connection_uid = neighbour.connection_uid;
+        it->second.key = neighbour.data_key;
         // Sequence numbers start where no earlier connection's could be.
         it->second.first_seq = it->second.next_seq = static_cast<uint64_t>(absl::ToUnixMicros(now))
                                                      << 8;
@@ -179,7 +181,13 @@ void Overlay::Tick(absl::Time now) {
       notices.emplace_back(peer, control.SerializeAsString());
     }
     for (const auto& [peer, link] : links_) {
-      targets.push_back({peer, link.ip, link.port, link.decide.mode() == Mode::kSleeve});
+      targets.push_back(
+          {peer, link.ip, link.port, link.decide.mode() == Mode::kSleeve, link.key, PeerName()});
+    }
+    // Peers we have no connection to are reached through the neighbour the routes name.
+    for (const auto& [peer, via] : next_hops) {
+      if (peer == config_.self || links_.count(peer) || !links_.count(via)) continue;
+      targets.push_back({peer, net::Ipv4(), 0, true, std::nullopt, via});
     }
     if (targets != sleeve_targets_) {
       sleeve_targets_ = targets;

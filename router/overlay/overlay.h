@@ -32,6 +32,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "common/crypto/box.h"
 #include "common/net/ip.h"
 #include "common/netlink/netlink.h"
 #include "common/peer_name.h"
@@ -59,6 +60,8 @@ class OverlayMesh {
  public:
   virtual ~OverlayMesh() = default;
   virtual std::vector<mesh::Neighbour> Neighbours() const = 0;
+  // Next hops to every reachable peer (for peers without a direct connection: relaying).
+  virtual std::map<PeerName, PeerName> NextHops() const = 0;
   // Unicast on the "overlay" channel; failures are the mesh's to log.
   virtual void Send(PeerName to, const std::string& payload) = 0;
 };
@@ -68,18 +71,24 @@ class MeshAdapter final : public OverlayMesh {
  public:
   explicit MeshAdapter(mesh::Mesh* mesh) : mesh_(mesh) {}
   std::vector<mesh::Neighbour> Neighbours() const override { return mesh_->Neighbours(); }
+  std::map<PeerName, PeerName> NextHops() const override {
+    return mesh_->CurrentRoutes().unicast;
+  }
   void Send(PeerName to, const std::string& payload) override;
 
  private:
   mesh::Mesh* const mesh_;
 };
 
-// A peer as the sleeve needs it.
+// A peer as the sleeve needs it: a neighbour (its address, and a key when its link is
+// encrypted), or a peer without a direct connection, reached through neighbour `via`.
 struct SleeveTarget {
   PeerName name;
   net::Ipv4 ip;
   uint16_t port = 0;
-  bool forward = false;  // frames go to it (the link is on sleeve)
+  bool forward = false;  // frames go to it (its link is on sleeve, or it is relayed)
+  std::optional<crypto::Key32> key;
+  PeerName via;  // PeerName() for a neighbour
   friend bool operator==(const SleeveTarget&, const SleeveTarget&) = default;
 };
 
@@ -89,7 +98,8 @@ struct SleeveCounters {
   uint64_t tx_bytes = 0;
   uint64_t rx_frames = 0;
   uint64_t rx_bytes = 0;
-  uint64_t dropped = 0;  // malformed, from unknown peers, or too big
+  uint64_t dropped = 0;  // malformed, unauthenticated, from unknown peers, or too big
+  uint64_t relayed = 0;  // frames passed on for peers without a direct link
 };
 
 // The data paths' sending side (data_paths.h in production, a fake in unit tests).
@@ -155,6 +165,7 @@ class Overlay : public mesh::GossipHandler {
     uint64_t first_seq = 1;  // acks below this belong to an earlier connection
     absl::Time next_heartbeat = absl::InfinitePast();
     std::string fastdp_send_error;
+    std::optional<crypto::Key32> key;
   };
   struct Grace {
     net::Ipv4 ip;

@@ -20,9 +20,11 @@ constexpr netlink::MacAddress kFlood{};
 class FakeMesh : public OverlayMesh {
  public:
   std::vector<mesh::Neighbour> Neighbours() const override { return neighbours; }
+  std::map<PeerName, PeerName> NextHops() const override { return next_hops; }
   void Send(PeerName to, const std::string& payload) override { sent.emplace_back(to, payload); }
 
   std::vector<mesh::Neighbour> neighbours;
+  std::map<PeerName, PeerName> next_hops;
   std::vector<std::pair<PeerName, std::string>> sent;
 };
 
@@ -256,6 +258,28 @@ TEST_CASE("Entries found at start are kept until the peer's link decides", "[ove
   node.AnswerAll(kStart + absl::Seconds(61), true, true);
   node.overlay->Tick(kStart + absl::Seconds(61));
   CHECK(node.FloodList() == std::vector<net::Ipv4>{kIpB});
+}
+
+TEST_CASE("Peers without a connection are relayed through the next hop with the links' keys",
+          "[overlay]") {
+  Node node;
+  mesh::Neighbour b = Neighbour(kPeerB, kIpB.ToString(), 7);
+  b.encrypted = true;
+  b.data_key = crypto::Key32{1, 2, 3};
+  node.mesh.neighbours = {b};
+  node.mesh.next_hops = {{kSelf, kSelf}, {kPeerB, kPeerB}, {kPeerC, kPeerB}};
+  node.overlay->Attach(&node.mesh, &node.paths);
+  node.overlay->Tick(kStart);
+  REQUIRE(node.paths.targets.size() == 2);
+  const SleeveTarget& direct = node.paths.targets[0];
+  CHECK(direct.name == kPeerB);
+  CHECK(direct.key == b.data_key);
+  CHECK(direct.via == PeerName());
+  const SleeveTarget& relayed = node.paths.targets[1];
+  CHECK(relayed.name == kPeerC);
+  CHECK(relayed.via == kPeerB);
+  CHECK(relayed.forward);
+  CHECK_FALSE(node.overlay->LinkStatus(kPeerC).has_value());  // not a connection
 }
 
 TEST_CASE("Bad control messages are errors, stale acks are ignored", "[overlay]") {

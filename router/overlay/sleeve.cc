@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <utility>
 
@@ -25,10 +26,16 @@ namespace {
 
 constexpr int kMaxBatch = 1024;
 // A TAP read buffer: the virtio header and a 64 KB frame with room to spare, so that a frame too
-// big for a datagram is seen whole (and dropped) rather than truncated.
+// big for a datagram is seen whole (and dropped) rather than truncated. It is read after
+// kSealedPrefixSize bytes of headroom, where a frame for one sealed peer is sealed in place.
 constexpr size_t kTapSlotSize = kVirtioHeaderSize + 65536 + 128;
-// A receive buffer holds any IPv4 UDP datagram.
+constexpr size_t kTapSlotStride = kSealedPrefixSize + kTapSlotSize;
+// A receive buffer holds any IPv4 UDP datagram. It is received after kRxHeadroom bytes, so that
+// the payload of any datagram has kSealedPrefixSize bytes before it, to be resealed in place
+// when relayed.
 constexpr size_t kRxSlotSize = 65536;
+constexpr size_t kRxHeadroom = kSealedPrefixSize - kHeaderSize;
+constexpr size_t kRxSlotStride = kRxHeadroom + kRxSlotSize;
 // After an error that is not "nothing to read", wait this long before trying again.
 constexpr absl::Duration kErrorBackoff = absl::Seconds(1);
 constexpr absl::Duration kLogInterval = absl::Minutes(1);
@@ -111,36 +118,63 @@ absl::StatusOr<BoundSocket> OpenSocket(const SleeveConfig& config) {
 
 }  // namespace
 
-// The TAP thread's buffers. Slot i holds the i-th frame read this round (virtio header + frame);
-// the queue holds the datagrams to send, each an encoded header plus a slot.
-struct Sleeve::TxBuffers {
-  explicit TxBuffers(int size)
+// Datagrams queued for one sendmmsg: each an encoded header and a payload (plain), or one
+// sealed datagram. Sealed copies (a flooded frame to several sealed peers) go to copy slot q of
+// queued datagram q.
+struct Sleeve::SendQueue {
+  SendQueue(int size, bool with_copies, Counter frames, Counter bytes, LogLimiter& limiter)
       : batch(size),
-        frames(new uint8_t[size * kTapSlotSize]),  // Not zeroed: pages are touched on use.
-        lengths(size),
+        copies(with_copies ? new uint8_t[size * kMaxDatagramSize] : nullptr),
         headers(size),
         iov(2 * size),
         msgs(size),
-        frame_bytes(size) {}
+        frame_bytes(size),
+        frames_counter(frames),
+        bytes_counter(bytes),
+        log(limiter) {}
 
-  uint8_t* slot(int i) { return frames.get() + i * kTapSlotSize; }
+  uint8_t* copy(int q) { return copies.get() + q * kMaxDatagramSize; }
 
   const int batch;
-  std::unique_ptr<uint8_t[]> frames;
-  std::vector<size_t> lengths;
+  std::unique_ptr<uint8_t[]> copies;  // Not zeroed: pages are touched on use.
   std::vector<std::array<uint8_t, kHeaderSize>> headers;
   std::vector<iovec> iov;
   std::vector<mmsghdr> msgs;
   std::vector<size_t> frame_bytes;  // Ethernet bytes of each queued datagram, for the stats.
   int queued = 0;
-  uint64_t counter = 0;  // The next data datagram's counter field.
+  // What a sent datagram counts as.
+  const Counter frames_counter;
+  const Counter bytes_counter;
+  LogLimiter& log;
+};
+
+// The TAP thread's buffers. Slot i holds the i-th frame read this round (virtio header + frame),
+// after its headroom.
+struct Sleeve::TxBuffers {
+  explicit TxBuffers(int size)
+      : batch(size),
+        frames(new uint8_t[size * kTapSlotStride]),  // Not zeroed: pages are touched on use.
+        lengths(size),
+        queue(size, /*with_copies=*/true, kTxFrames, kTxBytes, log) {}
+
+  uint8_t* slot(int i) { return frames.get() + i * kTapSlotStride + kSealedPrefixSize; }
+
+  const int batch;
+  std::unique_ptr<uint8_t[]> frames;
+  std::vector<size_t> lengths;
   LogLimiter log;
+  SendQueue queue;
 };
 
 // The receive thread's buffers: slot i receives the i-th datagram of a recvmmsg.
 struct Sleeve::RxBuffers {
   explicit RxBuffers(int size)
-      : batch(size), data(new uint8_t[size * kRxSlotSize]), from(size), iov(size), msgs(size) {
+      : batch(size),
+        data(new uint8_t[size * kRxSlotStride]),
+        from(size),
+        iov(size),
+        msgs(size),
+        relays(size, /*with_copies=*/false, kRelayedFrames, kRelayedBytes, log) {
     for (int i = 0; i < size; ++i) {
       iov[i] = iovec{slot(i), kRxSlotSize};
       msgs[i].msg_hdr.msg_iov = &iov[i];
@@ -149,7 +183,7 @@ struct Sleeve::RxBuffers {
     }
   }
 
-  uint8_t* slot(int i) { return data.get() + i * kRxSlotSize; }
+  uint8_t* slot(int i) { return data.get() + i * kRxSlotStride + kRxHeadroom; }
 
   // recvmmsg overwrites these.
   void Reset() {
@@ -165,6 +199,9 @@ struct Sleeve::RxBuffers {
   std::vector<iovec> iov;
   std::vector<mmsghdr> msgs;
   LogLimiter log;
+  SendQueue relays;
+  ReplayState replay;
+  std::shared_ptr<const PeerSet> pruned_for;  // The peer set `replay` was last pruned for.
 };
 
 absl::StatusOr<std::unique_ptr<Sleeve>> Sleeve::Start(SleeveConfig config,
@@ -252,19 +289,34 @@ absl::Status Sleeve::SendHeartbeat(PeerName peer, uint64_t seq) {
     return absl::NotFoundError(
         absl::StrCat("sleeve heartbeat to ", peer.ToString(), ": not a known peer"));
   }
-  std::array<uint8_t, kHeaderSize> header =
-      EncodeHeader(Header{.type = MessageType::kHeartbeat,
-                          .sender = config_.self,
-                          .source = config_.self,
-                          .destination = peer,
-                          .counter = kHeartbeatCounterBit | heartbeat_counter_.fetch_add(1)});
-  std::array<uint8_t, kHeartbeatPayloadSize> payload = EncodeHeartbeat(seq);
-  iovec iov[2] = {{header.data(), header.size()}, {payload.data(), payload.size()}};
+  if (!target->direct()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "sleeve heartbeat to ", peer.ToString(), ": relayed through ", target->via.ToString()));
+  }
+  const Header header{.type = MessageType::kHeartbeat,
+                      .sender = config_.self,
+                      .source = config_.self,
+                      .destination = peer,
+                      .counter = kHeartbeatCounterBit | heartbeat_counter_.fetch_add(1)};
+  // The payload after room for the sealed prefix; plain, the header goes right before it.
+  std::array<uint8_t, kSealedPrefixSize + kHeartbeatPayloadSize> datagram;
+  uint8_t* payload = datagram.data() + kSealedPrefixSize;
+  const std::array<uint8_t, kHeartbeatPayloadSize> seq_bytes = EncodeHeartbeat(seq);
+  std::copy(seq_bytes.begin(), seq_bytes.end(), payload);
+  iovec iov{};
+  if (target->key.has_value()) {
+    iov = {datagram.data(),
+           SealDatagram(*target->key, header, payload, kHeartbeatPayloadSize, datagram.data())};
+  } else {
+    const std::array<uint8_t, kHeaderSize> encoded = EncodeHeader(header);
+    std::copy(encoded.begin(), encoded.end(), payload - kHeaderSize);
+    iov = {payload - kHeaderSize, kHeaderSize + kHeartbeatPayloadSize};
+  }
   msghdr msg{};
   msg.msg_name = const_cast<sockaddr_in*>(&target->address);
   msg.msg_namelen = sizeof(sockaddr_in);
-  msg.msg_iov = iov;
-  msg.msg_iovlen = 2;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
   while (sendmsg(udp_.get(), &msg, MSG_DONTWAIT) < 0) {
     if (errno == EINTR) continue;
     return netlink::ErrnoStatus(
@@ -289,6 +341,11 @@ SleeveStats Sleeve::Stats() const {
   stats.dropped_unknown_peer = get(kDroppedUnknownPeer);
   stats.dropped_wrong_address = get(kDroppedWrongAddress);
   stats.dropped_not_for_us = get(kDroppedNotForUs);
+  stats.dropped_unauthenticated = get(kDroppedUnauthenticated);
+  stats.dropped_replayed = get(kDroppedReplayed);
+  stats.dropped_relay = get(kDroppedRelay);
+  stats.relayed_frames = get(kRelayedFrames);
+  stats.relayed_bytes = get(kRelayedBytes);
   stats.dropped_oversize = get(kDroppedOversize);
   stats.dropped_no_peers = get(kDroppedNoPeers);
   stats.dropped_control = get(kDroppedControl);
@@ -362,14 +419,22 @@ void Sleeve::TapLoop() {
       // A source address on our side of the bridge is local now, wherever it was learned.
       macs_.Forget(MacKey(frame.data() + 6));
       const SendDecision decision = DecideSend(*peers, macs_, frame, now);
+      auto queue = [&](const SleeveRoute& route, bool in_place) {
+        QueueDatagram(tx.queue, *route.next_hop,
+                      Header{.type = MessageType::kData,
+                             .sender = config_.self,
+                             .source = config_.self,
+                             .destination = route.destination,
+                             .counter = NextDataCounter()},
+                      tx.slot(i), tx.lengths[i], in_place, counts);
+      };
       switch (decision.action) {
         case SendAction::kUnicast:
-          QueueDatagram(tx, i, *decision.peer, decision.peer->name, counts);
+          queue(decision.route, /*in_place=*/true);
           break;
         case SendAction::kFlood:
-          for (const SleevePeer* peer : peers->forwarding()) {
-            QueueDatagram(tx, i, *peer, kBroadcastPeer, counts);
-          }
+          // Sealing in place would spoil the frame for the other copies.
+          for (const SleeveRoute& route : peers->flood()) queue(route, peers->flood().size() == 1);
           break;
         case SendAction::kDropControl:
           ++counts[kDroppedControl];
@@ -382,7 +447,7 @@ void Sleeve::TapLoop() {
           break;
       }
     }
-    Flush(tx, counts);  // Before `peers` goes: the queued datagrams point at its addresses.
+    Flush(tx.queue, counts);  // Before `peers` goes: the queued datagrams point at its addresses.
     AddCounts(counts);
   }
 }
@@ -408,36 +473,47 @@ int Sleeve::ReadTap(TxBuffers& tx, Counts& counts) {
   return n;
 }
 
-void Sleeve::QueueDatagram(TxBuffers& tx, int slot, const SleevePeer& peer, PeerName destination,
-                           Counts& counts) {
-  if (tx.queued == tx.batch) Flush(tx, counts);
-  const int q = tx.queued++;
-  tx.headers[q] = EncodeHeader(Header{.type = MessageType::kData,
-                                      .sender = config_.self,
-                                      .source = config_.self,
-                                      .destination = destination,
-                                      .counter = tx.counter++});
-  tx.iov[2 * q] = iovec{tx.headers[q].data(), kHeaderSize};
-  tx.iov[2 * q + 1] = iovec{tx.slot(slot), tx.lengths[slot]};
-  msghdr& msg = tx.msgs[q].msg_hdr;
+void Sleeve::QueueDatagram(SendQueue& queue, const SleevePeer& next_hop, const Header& header,
+                           uint8_t* payload, size_t size, bool in_place, Counts& counts) {
+  const bool sealed = next_hop.key.has_value();
+  if (sealed && size > kVirtioHeaderSize + kMaxSealedFrameSize) {
+    ++counts[kDroppedOversize];
+    if (queue.log.Allow(kLogOversize, absl::Now())) {
+      spdlog::warn("Sleeve: dropping a {}-byte frame for {}: more than fits a sealed datagram ({})",
+                   size - kVirtioHeaderSize, next_hop.name.ToString(), kMaxSealedFrameSize);
+    }
+    return;
+  }
+  if (queue.queued == queue.batch) Flush(queue, counts);
+  const int q = queue.queued++;
+  msghdr& msg = queue.msgs[q].msg_hdr;
   msg = msghdr{};
-  msg.msg_name = const_cast<sockaddr_in*>(&peer.address);
+  msg.msg_name = const_cast<sockaddr_in*>(&next_hop.address);
   msg.msg_namelen = sizeof(sockaddr_in);
-  msg.msg_iov = &tx.iov[2 * q];
-  msg.msg_iovlen = 2;
-  tx.frame_bytes[q] = tx.lengths[slot] - kVirtioHeaderSize;
+  msg.msg_iov = &queue.iov[2 * q];
+  if (sealed) {
+    uint8_t* out = in_place ? payload - kSealedPrefixSize : queue.copy(q);
+    queue.iov[2 * q] = iovec{out, SealDatagram(*next_hop.key, header, payload, size, out)};
+    msg.msg_iovlen = 1;
+  } else {
+    queue.headers[q] = EncodeHeader(header);
+    queue.iov[2 * q] = iovec{queue.headers[q].data(), kHeaderSize};
+    queue.iov[2 * q + 1] = iovec{payload, size};
+    msg.msg_iovlen = 2;
+  }
+  queue.frame_bytes[q] = size - kVirtioHeaderSize;
 }
 
-void Sleeve::Flush(TxBuffers& tx, Counts& counts) {
+void Sleeve::Flush(SendQueue& queue, Counts& counts) {
   int sent = 0;
-  while (sent < tx.queued) {
-    const int r = sendmmsg(udp_.get(), &tx.msgs[sent], tx.queued - sent, 0);
+  while (sent < queue.queued) {
+    const int r = sendmmsg(udp_.get(), &queue.msgs[sent], queue.queued - sent, 0);
     if (r < 0) {
       if (errno == EINTR) continue;
       // The first unsent datagram failed (no route, a firewall): skip it, send the rest.
       ++counts[kSendErrors];
-      if (tx.log.Allow(kLogSend, absl::Now())) {
-        const auto* to = static_cast<const sockaddr_in*>(tx.msgs[sent].msg_hdr.msg_name);
+      if (queue.log.Allow(kLogSend, absl::Now())) {
+        const auto* to = static_cast<const sockaddr_in*>(queue.msgs[sent].msg_hdr.msg_name);
         spdlog::warn("Sleeve: {}",
                      netlink::ErrnoStatus(errno, absl::StrCat("sending to ", FormatAddress(*to))));
       }
@@ -445,12 +521,12 @@ void Sleeve::Flush(TxBuffers& tx, Counts& counts) {
       continue;
     }
     for (int i = sent; i < sent + r; ++i) {
-      ++counts[kTxFrames];
-      counts[kTxBytes] += tx.frame_bytes[i];
+      ++counts[queue.frames_counter];
+      counts[queue.bytes_counter] += queue.frame_bytes[i];
     }
     sent += r;
   }
-  tx.queued = 0;
+  queue.queued = 0;
 }
 
 // ---- UDP -> TAP ----
@@ -476,10 +552,40 @@ void Sleeve::UdpLoop() {
       continue;
     }
     std::shared_ptr<const PeerSet> peers = CurrentPeers();
+    if (peers != rx.pruned_for) {
+      rx.replay.Prune(*peers);
+      rx.pruned_for = peers;
+    }
     const absl::Time now = absl::Now();
     for (int i = 0; i < n; ++i) HandleDatagram(*peers, rx, i, now, counts);
+    Flush(rx.relays, counts);  // Before `peers` goes and the slots are received into again.
     AddCounts(counts);
   }
+}
+
+Sleeve::Counter Sleeve::DropCounter(ReceiveDrop drop) {
+  switch (drop) {
+    case ReceiveDrop::kNone:
+    case ReceiveDrop::kMalformed:
+      return kDroppedBad;
+    case ReceiveDrop::kUnknownSender:
+      return kDroppedUnknownPeer;
+    case ReceiveDrop::kWrongAddress:
+      return kDroppedWrongAddress;
+    case ReceiveDrop::kNotForUs:
+    case ReceiveDrop::kLoop:
+      return kDroppedNotForUs;
+    case ReceiveDrop::kUnsealed:
+    case ReceiveDrop::kUnexpectedSeal:
+    case ReceiveDrop::kBadSeal:
+      return kDroppedUnauthenticated;
+    case ReceiveDrop::kReplayed:
+      return kDroppedReplayed;
+    case ReceiveDrop::kHopLimit:
+    case ReceiveDrop::kNoRoute:
+      return kDroppedRelay;
+  }
+  return kDroppedBad;
 }
 
 void Sleeve::HandleDatagram(const PeerSet& peers, RxBuffers& rx, int index, absl::Time now,
@@ -493,14 +599,12 @@ void Sleeve::HandleDatagram(const PeerSet& peers, RxBuffers& rx, int index, absl
     }
     return;
   }
+  uint8_t* const bytes = rx.slot(index);
   const ReceiveDecision decision = DecideReceive(
-      config_.self, peers, from, absl::MakeConstSpan(rx.slot(index), rx.msgs[index].msg_len));
+      config_.self, peers, from, absl::MakeSpan(bytes, rx.msgs[index].msg_len), rx.replay);
   switch (decision.action) {
     case ReceiveAction::kDrop: {
-      static constexpr Counter kDropCounters[kReceiveDropCount] = {
-          kDroppedBad,          kDroppedBad,      kDroppedUnknownPeer,
-          kDroppedWrongAddress, kDroppedNotForUs, kDroppedNotForUs};
-      ++counts[kDropCounters[static_cast<int>(decision.drop)]];
+      ++counts[DropCounter(decision.drop)];
       if (rx.log.Allow(static_cast<int>(decision.drop), now)) {
         spdlog::warn(
             "Sleeve: dropping a datagram from {}: {}{}{} (one such line a minute at most)",
@@ -514,6 +618,20 @@ void Sleeve::HandleDatagram(const PeerSet& peers, RxBuffers& rx, int index, absl
       ++counts[kHeartbeatsReceived];
       if (on_heartbeat_) on_heartbeat_(decision.datagram.header.sender, decision.heartbeat_seq);
       return;
+    case ReceiveAction::kRelay: {
+      const Header& in = decision.datagram.header;
+      // The payload lies in our slot (opened in place if it was sealed).
+      uint8_t* payload = bytes + (decision.datagram.payload.data() - bytes);
+      QueueDatagram(rx.relays, *decision.next_hop,
+                    Header{.type = MessageType::kData,
+                           .hop_limit = static_cast<uint8_t>(in.hop_limit - 1),
+                           .sender = config_.self,
+                           .source = in.source,
+                           .destination = in.destination,
+                           .counter = NextDataCounter()},
+                    payload, decision.datagram.payload.size(), /*in_place=*/true, counts);
+      return;
+    }
     case ReceiveAction::kDeliver:
       break;
   }

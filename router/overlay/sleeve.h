@@ -10,16 +10,23 @@
 // fits.
 //
 // Two threads move the bytes; neither allocates per frame (buffers are allocated at Start:
-// `batch` x 64 KB for each direction):
+// `batch` x 64 KB for each direction, and as much again for sealed copies of flooded frames and
+// for relayed datagrams):
 //   - "sleeve-tap": reads up to `batch` frames from the TAP per round, decides where each goes
-//     (DecideSend: a learned unicast MAC to its peer, anything else flooded to every forwarding
-//     peer; STP stays home), and sends the round's datagrams with one sendmmsg (the header and the
-//     frame as two iovecs, the frame's buffer shared by all the datagrams of a flooded frame).
+//     (DecideSend: a learned unicast MAC to its peer, through its via if relayed; anything else
+//     flooded along PeerSet::flood(); STP stays home), and sends the round's datagrams with one
+//     sendmmsg. To a peer without a key: the header and the frame as two iovecs, the frame's
+//     buffer shared by all the plain datagrams of a flooded frame. To a peer with a key: sealed
+//     (sleeve_wire.h) where the frame lies when it goes to that peer only, else into a copy.
 //     A frame whose source MAC was learned as a peer's is local now: that entry is forgotten.
 //   - "sleeve-udp": receives up to `batch` datagrams per recvmmsg and applies DecideReceive to
-//     each: heartbeats go to the handler; data for us (or broadcast) teaches the MAC table and is
-//     written into the TAP; everything else is dropped, counted by reason and logged at most once
-//     a minute per reason.
+//     each, which opens sealed datagrams in place: heartbeats go to the handler; data for us (or
+//     broadcast) teaches the MAC table and is written into the TAP; data for another peer we can
+//     reach is relayed (resealed in place for the next hop, sent with one sendmmsg per round);
+//     everything else is dropped, counted by reason and logged at most once a minute per reason.
+// Both threads take data counters (the nonces' material) from one atomic counter, so a counter is
+// never used twice by this process; a receiver's replay window absorbs the reordering between
+// the two threads' queues.
 // Neither thread ever blocks in a way Stop cannot end: reads wait in poll() on the fd and an
 // eventfd, and sends block only until the kernel drains the socket's buffer.
 //
@@ -78,7 +85,14 @@ struct SleeveStats {
   uint64_t dropped_bad = 0;
   uint64_t dropped_unknown_peer = 0;   // Sender not in the peer set.
   uint64_t dropped_wrong_address = 0;  // Sender's name from another IP address.
-  uint64_t dropped_not_for_us = 0;     // For another peer (no relaying yet), or our own frame.
+  uint64_t dropped_not_for_us = 0;     // For a peer not in the set, or our own frame.
+  // From a peer with a key: not sealed, or not opening with the key; or sealed without a key.
+  uint64_t dropped_unauthenticated = 0;
+  uint64_t dropped_replayed = 0;  // Sealed and authentic, but a counter seen before (or too old).
+  uint64_t dropped_relay = 0;     // To relay, but the hop limit is used up or there is no route.
+  // Data datagrams for other peers sent on (not written into our TAP, nothing learned).
+  uint64_t relayed_frames = 0;
+  uint64_t relayed_bytes = 0;  // Their Ethernet frames' bytes.
   // TAP frames dropped: too big for one datagram; nowhere to go (no forwarding peer); STP.
   uint64_t dropped_oversize = 0;
   uint64_t dropped_no_peers = 0;
@@ -122,9 +136,10 @@ class Sleeve {
   // are forgotten. Meant for a control thread, a few times a second at most.
   void SetPeers(std::vector<SleevePeer> peers);
 
-  // Sends one heartbeat datagram (seq) to the peer's address. NotFound when the peer is not in
-  // the set; Unavailable when the socket's buffer is full; the socket's error otherwise. Never
-  // blocks.
+  // Sends one heartbeat datagram (seq) to the peer's address, sealed if the peer has a key.
+  // NotFound when the peer is not in the set; FailedPrecondition when it is relayed (heartbeats
+  // probe direct links); Unavailable when the socket's buffer is full; the socket's error
+  // otherwise. Never blocks.
   absl::Status SendHeartbeat(PeerName peer, uint64_t seq);
 
   // Forgets the MACs learned from `peer` (the link to it switches overlay).
@@ -146,6 +161,11 @@ class Sleeve {
     kDroppedUnknownPeer,
     kDroppedWrongAddress,
     kDroppedNotForUs,
+    kDroppedUnauthenticated,
+    kDroppedReplayed,
+    kDroppedRelay,
+    kRelayedFrames,
+    kRelayedBytes,
     kDroppedOversize,
     kDroppedNoPeers,
     kDroppedControl,
@@ -158,8 +178,9 @@ class Sleeve {
   // A thread's counts for one round, added to counters_ at its end.
   using Counts = std::array<uint64_t, kCounterCount>;
 
-  // One thread's preallocated buffers: `batch` slots of `slot_size` bytes, and the sendmmsg or
-  // recvmmsg vectors.
+  // Datagrams waiting for one sendmmsg, and one thread's preallocated buffers: `batch` slots of
+  // a frame or datagram each, and the sendmmsg or recvmmsg vectors.
+  struct SendQueue;
   struct TxBuffers;
   struct RxBuffers;
 
@@ -173,12 +194,18 @@ class Sleeve {
   void UdpLoop();
   // Reads up to `batch` frames from the TAP into tx; returns how many.
   int ReadTap(TxBuffers& tx, Counts& counts);
-  // Queues frame `slot` of tx for `peer`, flushing first when the queue is full.
-  void QueueDatagram(TxBuffers& tx, int slot, const SleevePeer& peer, PeerName destination,
-                     Counts& counts);
-  void Flush(TxBuffers& tx, Counts& counts);
+  // Queues a data datagram with `header` and the `size` bytes at `payload` (virtio header and
+  // frame, with kSealedPrefixSize bytes of headroom before it) for `next_hop`, flushing first when
+  // the queue is full. Sealed in place when `in_place`, else into the queue's copy slot. Too big
+  // for a datagram once sealed: dropped and counted.
+  void QueueDatagram(SendQueue& queue, const SleevePeer& next_hop, const Header& header,
+                     uint8_t* payload, size_t size, bool in_place, Counts& counts);
+  void Flush(SendQueue& queue, Counts& counts);
+  // A fresh counter for a data datagram of ours.
+  uint64_t NextDataCounter() { return data_counter_.fetch_add(1, std::memory_order_relaxed); }
   void HandleDatagram(const PeerSet& peers, RxBuffers& rx, int index, absl::Time now,
                       Counts& counts);
+  static Counter DropCounter(ReceiveDrop drop);
   // Waits until `fd` is readable (true) or Stop is called (false). With fd < 0, waits only for
   // Stop or `timeout` (after an error, so that a persistent one does not spin); a timeout
   // returns true.
@@ -196,6 +223,7 @@ class Sleeve {
 
   MacTable macs_;
   std::array<std::atomic<uint64_t>, kCounterCount> counters_{};
+  std::atomic<uint64_t> data_counter_{0};
   std::atomic<uint64_t> heartbeat_counter_{0};
 
   mutable std::mutex lifecycle_mu_;

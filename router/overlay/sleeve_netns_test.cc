@@ -1,10 +1,13 @@
-// The sleeve between two nodes made of network namespaces (NetnsCluster: an underlay bridge,
-// node i at 192.168.250.(10+i)). In each node: a bridge `weave` (MTU 1376), a pod namespace on it
+// The sleeve between nodes made of network namespaces (NetnsCluster: an underlay bridge, node i
+// at 192.168.250.(10+i)). In each node: a bridge `weave` (MTU 1376), a pod namespace on it
 // through a veth (pod i at 10.40.0.i/24), and a Sleeve started inside the node's namespace with
-// its TAP on `weave`. Pods talk across nodes only through the sleeves.
+// its TAP on `weave`. Pods talk across nodes only through the sleeves. The nodes' peer sets make
+// a line: node i knows i-1 and i+1 directly and the others through the neighbour towards them,
+// so with three nodes, 1 and 3 talk only through 2's relay. Links are plain or all keyed.
 //
-// The throughput comparison (sleeve vs. the underlay) is a hidden test, run by hand:
-//   build/router/overlay/sleeve_netns_test "[.sleeve_throughput]" -s
+// The throughput comparison (plain and sealed sleeve vs. the underlay) is a hidden test, run by
+// hand:
+//   build/router/overlay/sleeve_netns_test "[.sleeve_throughput]"
 #include <arpa/inet.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -24,6 +27,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/crypto/box.h"
 #include "common/netlink/netlink.h"
 #include "common/netlink/netns.h"
 #include "common/status_macros.h"
@@ -67,12 +71,10 @@ class HeartbeatLog {
     std::lock_guard lock(mu_);
     seen_.emplace_back(from, seq);
   }
-  bool Contains(PeerName from, uint64_t seq) const {
+  bool Contains(PeerName from, uint64_t seq) const { return Count(from, seq) > 0; }
+  int Count(PeerName from, uint64_t seq) const {
     std::lock_guard lock(mu_);
-    for (const auto& [f, s] : seen_) {
-      if (f == from && s == seq) return true;
-    }
-    return false;
+    return static_cast<int>(std::count(seen_.begin(), seen_.end(), std::make_pair(from, seq)));
   }
 
  private:
@@ -122,26 +124,52 @@ absl::Status BuildNode(NetnsCluster& cluster, int index, SleeveNode& out) {
   return nl.SetUp(tap, true);
 }
 
-// Two sleeve nodes that forward to each other. Members are destroyed in reverse order: the
+// Sleeve nodes in a line (see the top of this file). Members are destroyed in reverse order: the
 // sleeves stop before the cluster deletes the namespaces.
 struct SleeveCluster {
+  static constexpr int kMaxNodes = 3;
+
   std::unique_ptr<NetnsCluster> cluster;
-  SleeveNode nodes[2];
+  int size = 0;
+  SleeveNode nodes[kMaxNodes];
 
   SleeveNode& node(int index) { return nodes[index - 1]; }
 };
 
-std::unique_ptr<SleeveCluster> MakeSleeveCluster() {
-  auto result = std::make_unique<SleeveCluster>();
-  ASSIGN_OR_REQUIRE(result->cluster, NetnsCluster::Create(2));
-  for (int i = 1; i <= 2; ++i) REQUIRE_OK(BuildNode(*result->cluster, i, result->node(i)));
-  for (int i = 1; i <= 2; ++i) {
-    const int other = 3 - i;
-    result->node(i).sleeve->SetPeers(
-        {SleevePeer{.name = NodePeerName(other),
-                    .address = SockAddr(result->cluster->node(other).address(), kPort),
-                    .forward = true}});
+// The data key of the link between nodes i and j, the same at both ends; another per link.
+crypto::Key32 LinkKey(int i, int j) {
+  crypto::Key32 session;
+  session.fill(0x5a);
+  session[0] = static_cast<uint8_t>(std::min(i, j));
+  session[1] = static_cast<uint8_t>(std::max(i, j));
+  return crypto::DeriveDataKey(session);
+}
+
+// Node `index`'s peers in the line: its neighbours directly (with the link's key if `keyed`),
+// everyone else through the neighbour on their side.
+std::vector<SleevePeer> LinePeers(SleeveCluster& c, int index, bool keyed) {
+  std::vector<SleevePeer> peers;
+  for (int other = 1; other <= c.size; ++other) {
+    if (other == index) continue;
+    SleevePeer peer{.name = NodePeerName(other), .forward = true};
+    if (std::abs(other - index) == 1) {
+      peer.address = SockAddr(c.cluster->node(other).address(), kPort);
+      if (keyed) peer.key = LinkKey(index, other);
+    } else {
+      peer.via = NodePeerName(other < index ? index - 1 : index + 1);
+    }
+    peers.push_back(peer);
   }
+  return peers;
+}
+
+std::unique_ptr<SleeveCluster> MakeSleeveCluster(int size = 2, bool keyed = false) {
+  REQUIRE(size <= SleeveCluster::kMaxNodes);
+  auto result = std::make_unique<SleeveCluster>();
+  result->size = size;
+  ASSIGN_OR_REQUIRE(result->cluster, NetnsCluster::Create(size));
+  for (int i = 1; i <= size; ++i) REQUIRE_OK(BuildNode(*result->cluster, i, result->node(i)));
+  for (int i = 1; i <= size; ++i) result->node(i).sleeve->SetPeers(LinePeers(*result, i, keyed));
   return result;
 }
 
@@ -214,13 +242,110 @@ nlohmann::json RunIperfClient(std::vector<std::string> argv) {
 
 std::string Describe(const SleeveStats& s) {
   return absl::StrFormat(
-      "tap_frames=%d tx=%d/%dB rx=%d/%dB hb=%d/%d bad=%d unknown=%d wrong_addr=%d not_for_us=%d "
-      "oversize=%d no_peers=%d control=%d send_err=%d tap_write_err=%d read_err=%d macs=%d",
-      s.tap_frames, s.tx_frames, s.tx_bytes, s.rx_frames, s.rx_bytes, s.heartbeats_sent,
-      s.heartbeats_received, s.dropped_bad, s.dropped_unknown_peer, s.dropped_wrong_address,
-      s.dropped_not_for_us, s.dropped_oversize, s.dropped_no_peers, s.dropped_control,
-      s.send_errors, s.tap_write_errors, s.read_errors, s.macs);
+      "tap_frames=%d tx=%d/%dB rx=%d/%dB relayed=%d/%dB hb=%d/%d bad=%d unknown=%d "
+      "wrong_addr=%d not_for_us=%d unauthenticated=%d replayed=%d relay_drops=%d oversize=%d "
+      "no_peers=%d control=%d send_err=%d tap_write_err=%d read_err=%d macs=%d",
+      s.tap_frames, s.tx_frames, s.tx_bytes, s.rx_frames, s.rx_bytes, s.relayed_frames,
+      s.relayed_bytes, s.heartbeats_sent, s.heartbeats_received, s.dropped_bad,
+      s.dropped_unknown_peer, s.dropped_wrong_address, s.dropped_not_for_us,
+      s.dropped_unauthenticated, s.dropped_replayed, s.dropped_relay, s.dropped_oversize,
+      s.dropped_no_peers, s.dropped_control, s.send_errors, s.tap_write_errors, s.read_errors,
+      s.macs);
 }
+
+// Sends `bytes` random bytes from pod `from` to pod `to` through ncat and checks that the
+// receiver's SHA-256 matches.
+void TransferAndCheck(SleeveCluster& c, int from, int to, int64_t bytes) {
+  const std::string file = c.cluster->work_dir() + "/payload";
+  REQUIRE_OK(testing::RunChecked(
+      {"sh", "-c", absl::StrCat("head -c ", bytes, " /dev/urandom > ", file)}, absl::Seconds(30)));
+  ASSIGN_OR_REQUIRE(CommandResult sum, RunCommand({"sha256sum", file}, absl::Seconds(30)));
+  const std::string expected = sum.stdout_data.substr(0, 64);
+  SleeveNode& receiver_node = c.node(to);
+  ASSIGN_OR_REQUIRE(
+      testing::Process * receiver,
+      receiver_node.node->Start(absl::StrCat("ncat-recv-", from),
+                                {"ip", "netns", "exec", receiver_node.pod_ns, "sh", "-c",
+                                 "ncat -l -p 5001 --recv-only | "
+                                 "sha256sum"}));
+  WaitListening(*receiver_node.node, receiver_node.pod_ns, 5001);
+  REQUIRE_OK(
+      testing::RunChecked({"ip", "netns", "exec", c.node(from).pod_ns, "sh", "-c",
+                           absl::StrCat("ncat --send-only ", PodAddress(to), " 5001 < ", file)},
+                          absl::Seconds(60)));
+  ASSIGN_OR_REQUIRE(testing::ExitStatus exit, receiver->Wait(absl::Seconds(30)));
+  CHECK(exit.success());
+  std::ifstream log(receiver->log_path());
+  std::string received((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  CHECK_THAT(received, Catch::Contains(expected));
+}
+
+// tcpdump of the sleeve's UDP on a node's eth0, into a pcap file, until Stop.
+class UnderlayCapture {
+ public:
+  UnderlayCapture(SleeveNode& node, const std::string& label) {
+    path_ = absl::StrCat(node.node->dir(), "/", label, ".pcap");
+    ASSIGN_OR_REQUIRE(
+        process_, node.node->Start(label, {"tcpdump", "-i", "eth0", "-n", "--immediate-mode", "-U",
+                                           "-w", path_, "udp", "port", absl::StrCat(kPort)}));
+    REQUIRE_OK(WaitFor(
+        [&] {
+          std::ifstream log(process_->log_path());
+          std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+          return absl::StrContains(text, "listening on");
+        },
+        absl::Seconds(10), "tcpdump to start capturing"));
+  }
+
+  // Waits until the file holds at least `at_least` datagrams, stops tcpdump and returns the UDP
+  // payloads captured, in order. Fragmented datagrams are left out.
+  std::vector<std::string> Stop(size_t at_least) {
+    REQUIRE_OK(WaitFor([&] { return UdpPayloads(ReadFile()).size() >= at_least; }, absl::Seconds(5),
+                       absl::StrCat(at_least, " datagrams in ", path_)));
+    REQUIRE_OK(process_->Stop(absl::Seconds(5)).status());
+    raw_ = ReadFile();
+    return UdpPayloads(raw_);
+  }
+
+  // The whole capture file, once stopped.
+  const std::string& raw() const { return raw_; }
+
+ private:
+  std::string ReadFile() const {
+    std::ifstream file(path_, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  }
+
+  static uint32_t Little32(const std::string& s, size_t at) {
+    uint32_t v = 0;
+    for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(s[at + i]);
+    return v;
+  }
+
+  // pcap (little-endian, as tcpdump writes it here), Ethernet, IPv4, UDP.
+  static std::vector<std::string> UdpPayloads(const std::string& pcap) {
+    std::vector<std::string> out;
+    if (pcap.size() < 24) return out;  // Not written yet.
+    REQUIRE(Little32(pcap, 20) == 1);  // LINKTYPE_ETHERNET.
+    for (size_t at = 24; at + 16 <= pcap.size();) {
+      const size_t length = Little32(pcap, at + 8);
+      if (at + 16 + length > pcap.size()) break;  // Being written.
+      const std::string packet = pcap.substr(at + 16, length);
+      at += 16 + length;
+      if (packet.size() < 14 + 20 + 8 || packet[12] != 0x08 || packet[13] != 0x00) continue;
+      const std::string ip = packet.substr(14);
+      const size_t ihl = (static_cast<uint8_t>(ip[0]) & 0x0f) * 4;
+      const bool fragment = (static_cast<uint8_t>(ip[6]) & 0x3f) != 0 || ip[7] != 0;
+      if (ip[9] != 17 || fragment || ip.size() < ihl + 8) continue;
+      out.push_back(ip.substr(ihl + 8));
+    }
+    return out;
+  }
+
+  std::string path_;
+  testing::Process* process_ = nullptr;
+  std::string raw_;
+};
 
 TEST_CASE("Sleeve carries pod traffic between two nodes", "[netns][sleeve]") {
   std::unique_ptr<SleeveCluster> c = MakeSleeveCluster();
@@ -235,25 +360,7 @@ TEST_CASE("Sleeve carries pod traffic between two nodes", "[netns][sleeve]") {
 
     // 32 MB of random bytes through ncat; the receiver's checksum must match.
     constexpr int64_t kBytes = 32 << 20;
-    const std::string file = c->cluster->work_dir() + "/payload";
-    REQUIRE_OK(testing::RunChecked(
-        {"sh", "-c", absl::StrCat("head -c ", kBytes, " /dev/urandom > ", file)},
-        absl::Seconds(30)));
-    ASSIGN_OR_REQUIRE(CommandResult sum, RunCommand({"sha256sum", file}, absl::Seconds(30)));
-    const std::string expected = sum.stdout_data.substr(0, 64);
-    ASSIGN_OR_REQUIRE(testing::Process * receiver,
-                      b.node->Start("ncat-recv", {"ip", "netns", "exec", b.pod_ns, "sh", "-c",
-                                                  "ncat -l -p 5001 --recv-only | sha256sum"}));
-    WaitListening(*b.node, b.pod_ns, 5001);
-    REQUIRE_OK(
-        testing::RunChecked({"ip", "netns", "exec", a.pod_ns, "sh", "-c",
-                             absl::StrCat("ncat --send-only ", PodAddress(2), " 5001 < ", file)},
-                            absl::Seconds(60)));
-    ASSIGN_OR_REQUIRE(testing::ExitStatus exit, receiver->Wait(absl::Seconds(30)));
-    CHECK(exit.success());
-    std::ifstream log(receiver->log_path());
-    std::string received((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
-    CHECK_THAT(received, Catch::Contains(expected));
+    TransferAndCheck(*c, 1, 2, kBytes);
 
     const SleeveStats sa = a.sleeve->Stats();
     const SleeveStats sb = b.sleeve->Stats();
@@ -356,6 +463,156 @@ TEST_CASE("Sleeve carries pod traffic between two nodes", "[netns][sleeve]") {
   }
 }
 
+Header HeartbeatHeader(PeerName sender, PeerName destination, uint64_t counter) {
+  return Header{.type = MessageType::kHeartbeat,
+                .sender = sender,
+                .source = sender,
+                .destination = destination,
+                .counter = kHeartbeatCounterBit | counter};
+}
+
+TEST_CASE("Sealed sleeve carries pod traffic and shows the underlay only ciphertext",
+          "[netns][sleeve]") {
+  std::unique_ptr<SleeveCluster> c = MakeSleeveCluster(2, /*keyed=*/true);
+  SleeveNode& a = c->node(1);
+  SleeveNode& b = c->node(2);
+  REQUIRE_OK(WaitFor([&] { return Ping(a, PodAddress(2)); }, absl::Seconds(10),
+                     "pod 1 to ping pod 2 across the sealed sleeve"));
+
+  SECTION("ping and a TCP transfer") {
+    constexpr int64_t kBytes = 32 << 20;
+    TransferAndCheck(*c, 1, 2, kBytes);
+    const SleeveStats sa = a.sleeve->Stats();
+    const SleeveStats sb = b.sleeve->Stats();
+    INFO("a: " << Describe(sa) << "\nb: " << Describe(sb));
+    CHECK(sa.tx_bytes > kBytes);
+    CHECK(sb.rx_bytes > kBytes);
+    CHECK(sa.tx_frames < kBytes / kMtu / 4);  // Still GSO super-frames.
+    for (const SleeveStats* s : {&sa, &sb}) {
+      CHECK(s->dropped_unauthenticated == 0);
+      CHECK(s->dropped_replayed == 0);
+      CHECK(s->dropped_bad == 0);
+      CHECK(s->dropped_oversize == 0);
+      CHECK(s->tap_write_errors == 0);
+    }
+  }
+
+  SECTION("the underlay carries no plaintext") {
+    // ping fills its payload with these 16 bytes, over and over.
+    const std::string pattern = "SEALED-PLAINTEXT";
+    std::string hex;
+    for (char ch : pattern) hex += absl::StrFormat("%02x", ch);
+    auto ping_pattern = [&] {
+      absl::StatusOr<CommandResult> result = InPod(
+          a, {"ping", "-c", "3", "-i", "0.2", "-W", "1", "-s", "512", "-p", hex, PodAddress(2)});
+      return result.ok() && result->exit.success();
+    };
+    {
+      UnderlayCapture capture(a, "sealed");
+      REQUIRE(ping_pattern());
+      // 3 requests and 3 replies at least.
+      const std::vector<std::string> datagrams = capture.Stop(6);
+      for (const std::string& datagram : datagrams) {
+        REQUIRE(datagram.size() > kHeaderSize);
+        CHECK((datagram[3] & kFlagSealed) != 0);
+      }
+      CHECK(capture.raw().find(pattern) == std::string::npos);
+    }
+    // The same on plain links shows the pattern: the check above can fail.
+    for (int i = 1; i <= 2; ++i) c->node(i).sleeve->SetPeers(LinePeers(*c, i, /*keyed=*/false));
+    {
+      UnderlayCapture capture(a, "plain");
+      REQUIRE(ping_pattern());
+      capture.Stop(6);
+      CHECK(capture.raw().find(pattern) != std::string::npos);
+    }
+  }
+
+  SECTION("replayed, forged and unsealed datagrams are dropped; traffic keeps flowing") {
+    const sockaddr_in to_b = SockAddr(b.node->address(), kPort);
+    // Node 1's sealed heartbeat as the underlay saw it.
+    std::string captured;
+    {
+      UnderlayCapture capture(a, "heartbeat");
+      REQUIRE_OK(a.sleeve->SendHeartbeat(NodePeerName(2), 5151));
+      REQUIRE_OK(WaitFor([&] { return b.heartbeats.Contains(NodePeerName(1), 5151); },
+                         absl::Seconds(5), "node 2 to receive the sealed heartbeat"));
+      for (const std::string& datagram : capture.Stop(1)) {
+        if (datagram.size() == kSealedPrefixSize + kHeartbeatPayloadSize && datagram[2] == 2 &&
+            datagram[11] == 1) {  // A heartbeat from node 1 (the last byte of its name).
+          captured = datagram;
+        }
+      }
+    }
+    REQUIRE(captured.size() == kSealedPrefixSize + kHeartbeatPayloadSize);
+
+    // Replayed from node 1's address (another port): authentic, but its counter is spent.
+    REQUIRE_OK(SendUdp(a.node->name(), a.node->address(), to_b, captured));
+    REQUIRE_OK(WaitFor([&] { return b.sleeve->Stats().dropped_replayed == 1; }, absl::Seconds(5),
+                       "node 2 to drop the replayed heartbeat"));
+    CHECK(b.heartbeats.Count(NodePeerName(1), 5151) == 1);
+
+    // The captured heartbeat with another counter: a valid header whose tag no longer matches.
+    std::string recounted = captured;
+    recounted[31] ^= 0x40;
+    REQUIRE_OK(SendUdp(a.node->name(), a.node->address(), to_b, recounted));
+    // A valid header sealed with another link's key.
+    const std::array<uint8_t, kHeartbeatPayloadSize> seq = EncodeHeartbeat(6161);
+    REQUIRE_OK(SendUdp(
+        a.node->name(), a.node->address(), to_b,
+        EncodeSealedDatagram(LinkKey(1, 3),
+                             HeartbeatHeader(NodePeerName(1), NodePeerName(2), 1'000'000), seq)));
+    // Plain, from a peer with a key.
+    REQUIRE_OK(SendUdp(a.node->name(), a.node->address(), to_b,
+                       HeartbeatFrom(NodePeerName(1), NodePeerName(2), 6262)));
+    REQUIRE_OK(WaitFor([&] { return b.sleeve->Stats().dropped_unauthenticated == 3; },
+                       absl::Seconds(5), "node 2 to drop the three unauthenticated datagrams"));
+    CHECK(b.heartbeats.Count(NodePeerName(1), 5151) == 1);
+    CHECK_FALSE(b.heartbeats.Contains(NodePeerName(1), 6161));
+    CHECK_FALSE(b.heartbeats.Contains(NodePeerName(1), 6262));
+
+    CHECK(Ping(a, PodAddress(2)));
+    CHECK(Ping(b, PodAddress(1)));
+    REQUIRE_OK(a.sleeve->SendHeartbeat(NodePeerName(2), 7171));
+    REQUIRE_OK(WaitFor([&] { return b.heartbeats.Contains(NodePeerName(1), 7171); },
+                       absl::Seconds(5), "node 2 to receive a later heartbeat"));
+  }
+}
+
+TEST_CASE("Sleeve relays between nodes that know each other only through a third",
+          "[netns][sleeve]") {
+  std::unique_ptr<SleeveCluster> c = MakeSleeveCluster(3, /*keyed=*/true);
+  SleeveNode& a = c->node(1);
+  SleeveNode& b = c->node(2);
+  SleeveNode& n3 = c->node(3);
+  CHECK(a.sleeve->SendHeartbeat(NodePeerName(3), 1).code() ==
+        absl::StatusCode::kFailedPrecondition);
+  REQUIRE_OK(WaitFor([&] { return Ping(a, PodAddress(3)); }, absl::Seconds(10),
+                     "pod 1 to ping pod 3 through node 2"));
+  CHECK(Ping(n3, PodAddress(1)));
+  CHECK(Ping(a, PodAddress(2)));
+
+  const SleeveStats b0 = b.sleeve->Stats();
+  constexpr int64_t kBytes = 16 << 20;
+  TransferAndCheck(*c, 1, 3, kBytes);
+  const SleeveStats sa = a.sleeve->Stats();
+  const SleeveStats b1 = b.sleeve->Stats();
+  const SleeveStats s3 = n3.sleeve->Stats();
+  INFO("1: " << Describe(sa) << "\n2: " << Describe(b1) << "\n3: " << Describe(s3));
+  CHECK(b1.relayed_bytes - b0.relayed_bytes > kBytes);
+  CHECK(b1.relayed_frames - b0.relayed_frames < kBytes / kMtu / 4);  // Whole GSO frames.
+  // Node 2's TAP saw none of it.
+  CHECK(b1.rx_bytes - b0.rx_bytes < kBytes / 100);
+  CHECK(b1.dropped_relay == 0);
+  CHECK(s3.rx_bytes > kBytes);
+  for (const SleeveStats* s : {&sa, &b1, &s3}) {
+    CHECK(s->dropped_unknown_peer == 0);  // Nodes 1 and 3 never sent to each other directly.
+    CHECK(s->dropped_unauthenticated == 0);
+    CHECK(s->dropped_replayed == 0);
+    CHECK(s->dropped_bad == 0);
+  }
+}
+
 TEST_CASE("Sleeve::Start rejects bad configurations", "[netns][sleeve]") {
   CHECK(Sleeve::Start(SleeveConfig{.self = PeerName(0)}, nullptr).status().code() ==
         absl::StatusCode::kInvalidArgument);
@@ -366,10 +623,10 @@ TEST_CASE("Sleeve::Start rejects bad configurations", "[netns][sleeve]") {
             .code() == absl::StatusCode::kInvalidArgument);
 }
 
-// By hand: pod-to-pod iperf3 over the sleeve against node-to-node iperf3 over the underlay, and
-// the CPU the sleeve threads used.
-TEST_CASE("Sleeve throughput against the underlay", "[.sleeve_throughput]") {
-  std::unique_ptr<SleeveCluster> c = MakeSleeveCluster();
+// By hand: pod-to-pod iperf3 over the sleeve, plain and sealed, against node-to-node iperf3 over
+// the underlay, and the CPU the sleeve threads used.
+void MeasureThroughput(bool keyed) {
+  std::unique_ptr<SleeveCluster> c = MakeSleeveCluster(2, keyed);
   SleeveNode& a = c->node(1);
   SleeveNode& b = c->node(2);
   REQUIRE_OK(WaitFor([&] { return Ping(a, PodAddress(2)); }, absl::Seconds(10),
@@ -388,7 +645,7 @@ TEST_CASE("Sleeve throughput against the underlay", "[.sleeve_throughput]") {
   nlohmann::json sleeve = RunIperfClient(
       {"ip", "netns", "exec", a.pod_ns, "iperf3", "-c", PodAddress(2), "-t", seconds, "-J"});
   const SleeveStats a1 = a.sleeve->Stats(), b1 = b.sleeve->Stats();
-
+  std::cout << (keyed ? "== sealed ==\n" : "== plain ==\n");
   const double duration = sleeve["end"]["sum_received"]["seconds"].get<double>();
   auto share = [duration](absl::Duration before, absl::Duration after) {
     return 100 * absl::ToDoubleSeconds(after - before) / duration;
@@ -417,6 +674,11 @@ TEST_CASE("Sleeve throughput against the underlay", "[.sleeve_throughput]") {
       if (result.ok()) std::cout << node->node->name() << ": " << result->stdout_data;
     }
   }
+}
+
+TEST_CASE("Sleeve throughput against the underlay", "[.sleeve_throughput]") {
+  MeasureThroughput(/*keyed=*/false);
+  MeasureThroughput(/*keyed=*/true);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "router/overlay/sleeve_wire.h"
 
 #include <cstdlib>
+#include <cstring>
 
 namespace weave::overlay {
 namespace {
@@ -35,7 +36,7 @@ WireError DecodeHeader(absl::Span<const uint8_t> bytes, Header* out) {
       p[2] != static_cast<uint8_t>(MessageType::kHeartbeat)) {
     return WireError::kUnknownType;
   }
-  if (p[3] != 0) return WireError::kUnknownFlags;
+  if ((p[3] & ~kFlagSealed) != 0) return WireError::kUnknownFlags;
   if (p[4] == 0) return WireError::kZeroHopLimit;
   if (p[5] != 0) return WireError::kReservedNotZero;
   out->type = static_cast<MessageType>(p[2]);
@@ -49,6 +50,17 @@ WireError DecodeHeader(absl::Span<const uint8_t> bytes, Header* out) {
   if (!IsPeer(out->source)) return WireError::kBadSource;
   if (out->destination.value() == 0) return WireError::kBadDestination;
   return WireError::kOk;
+}
+
+// The payload's shape for its type (plaintext).
+WireError CheckPayload(MessageType type, absl::Span<const uint8_t> payload) {
+  if (type == MessageType::kHeartbeat) {
+    uint64_t seq;
+    return DecodeHeartbeat(payload, &seq);
+  }
+  if (payload.size() < kVirtioHeaderSize + kEthernetHeaderSize) return WireError::kFrameTooShort;
+  DataPayload data = SplitData(payload);
+  return ValidateVirtioHeader(data.virtio, data.frame.size());
 }
 
 }  // namespace
@@ -93,6 +105,10 @@ absl::string_view WireErrorText(WireError error) {
       return "virtio_net_hdr hdr_len beyond the frame";
     case WireError::kBadChecksumOffset:
       return "virtio_net_hdr checksum offsets beyond the frame";
+    case WireError::kSealedTooShort:
+      return "sealed, but too short for the tag and the header's copy";
+    case WireError::kBadSeal:
+      return "does not open with the sender's key (wrong key, or tampered)";
   }
   return "unknown error";
 }
@@ -117,15 +133,43 @@ WireError DecodeDatagram(absl::Span<const uint8_t> bytes, Datagram* out) {
   if (bytes.size() > kMaxDatagramSize) return WireError::kTooLong;
   if (WireError error = DecodeHeader(bytes, &out->header); error != WireError::kOk) return error;
   out->payload = bytes.subspan(kHeaderSize);
-  if (out->header.type == MessageType::kHeartbeat) {
-    uint64_t seq;
-    return DecodeHeartbeat(out->payload, &seq);
+  if ((out->header.flags & kFlagSealed) != 0) {
+    return out->payload.size() < kSealedOverhead ? WireError::kSealedTooShort : WireError::kOk;
   }
-  if (out->payload.size() < kVirtioHeaderSize + kEthernetHeaderSize) {
-    return WireError::kFrameTooShort;
+  return CheckPayload(out->header.type, out->payload);
+}
+
+crypto::Nonce24 SealNonce(const Header& header) {
+  crypto::Nonce24 nonce{};
+  WriteBigEndian(header.sender.value(), 6, &nonce[0]);
+  nonce[6] = static_cast<uint8_t>(header.type);
+  WriteBigEndian(header.counter, 8, &nonce[16]);
+  return nonce;
+}
+
+WireError OpenDatagram(const crypto::Key32& key, absl::Span<uint8_t> bytes, Datagram* datagram) {
+  // DecodeDatagram checked that the tag and the header's copy fit.
+  uint8_t* tag = bytes.data() + kHeaderSize;
+  uint8_t* sealed = tag + kSealTagSize;
+  const size_t sealed_size = bytes.size() - kHeaderSize - kSealTagSize;
+  if (!crypto::OpenInPlace(key, SealNonce(datagram->header), sealed, sealed_size, tag)) {
+    return WireError::kBadSeal;
   }
-  DataPayload data = SplitData(out->payload);
-  return ValidateVirtioHeader(data.virtio, data.frame.size());
+  if (std::memcmp(sealed, bytes.data(), kHeaderSize) != 0) return WireError::kBadSeal;
+  datagram->payload = absl::MakeConstSpan(sealed + kHeaderSize, sealed_size - kHeaderSize);
+  return CheckPayload(datagram->header.type, datagram->payload);
+}
+
+size_t SealDatagram(const crypto::Key32& key, Header header, uint8_t* payload, size_t size,
+                    uint8_t* out) {
+  header.flags |= kFlagSealed;
+  const std::array<uint8_t, kHeaderSize> encoded = EncodeHeader(header);
+  uint8_t* plaintext = payload - kHeaderSize;  // The header's copy, then the payload.
+  std::memcpy(plaintext, encoded.data(), kHeaderSize);
+  crypto::SealDetached(key, SealNonce(header), plaintext, kHeaderSize + size,
+                       out + kHeaderSize + kSealTagSize, out + kHeaderSize);
+  std::memcpy(out, encoded.data(), kHeaderSize);
+  return kSealedPrefixSize + size;
 }
 
 std::array<uint8_t, kHeartbeatPayloadSize> EncodeHeartbeat(uint64_t seq) {
@@ -199,6 +243,15 @@ std::string EncodeDatagram(const Header& header, absl::Span<const uint8_t> paylo
   std::array<uint8_t, kHeaderSize> encoded = EncodeHeader(header);
   std::string out(reinterpret_cast<const char*>(encoded.data()), encoded.size());
   out.append(reinterpret_cast<const char*>(payload.data()), payload.size());
+  return out;
+}
+
+std::string EncodeSealedDatagram(const crypto::Key32& key, const Header& header,
+                                 absl::Span<const uint8_t> payload) {
+  std::string out(kSealedPrefixSize + payload.size(), '\0');
+  auto* bytes = reinterpret_cast<uint8_t*>(out.data());
+  if (!payload.empty()) std::memcpy(bytes + kSealedPrefixSize, payload.data(), payload.size());
+  SealDatagram(key, header, bytes + kSealedPrefixSize, payload.size(), bytes);
   return out;
 }
 

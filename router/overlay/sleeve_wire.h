@@ -7,16 +7,15 @@
 //   0      1     magic 0x57 ('W')
 //   1      1     version, kVersion
 //   2      1     type: 1 data, 2 heartbeat (MessageType)
-//   3      1     flags: none are defined in version 1 and a receiver rejects any it does not
-//                know. Reserved: kFlagSealed, "the payload is a secretbox under the link's key,
-//                nonce from (sender, counter)"; the header itself stays in clear.
+//   3      1     flags: kFlagSealed (below) or 0; a receiver rejects any other bit
 //   4      1     hop limit: how many more hops a relay may forward the datagram; 0 is invalid
 //   5      1     reserved, must be 0
 //   6      6     sender: the peer that sent this datagram (the last hop)
 //   12     6     source: the peer whose TAP captured the frame (the sender itself unless relayed)
 //   18     6     destination: the peer the frame is for, or kBroadcastPeer
-//   24     8     counter: per-sender datagram counter, the future encryption nonce (data datagrams
-//                count from 0, heartbeats have bit 63 set so that the two never share a value)
+//   24     8     counter: the sender's datagram counter, unique per sender process (data
+//                datagrams, relayed ones included, count from 0; heartbeats have bit 63 set and
+//                count apart, so that the two never share a value)
 //
 // Payload by type:
 //   data       a virtio_net_hdr (kVirtioHeaderSize = 10 bytes, little-endian, exactly as a TAP
@@ -25,8 +24,25 @@
 //              kernel segments it or delivers it as it is.
 //   heartbeat  an 8-byte sequence number, nothing else.
 //
+// Sealed datagrams (flags & kFlagSealed), used on every link that has a key: the header stays in
+// the clear (the receiver needs the sender's name to pick the key) and is followed by a secretbox
+// (XSalsa20-Poly1305, detached) under the link's key:
+//
+//   0      32    header, as above
+//   32     16    Poly1305 tag
+//   48     32    ciphertext of a copy of the header (bytes 0..31, byte for byte)
+//   80     n     ciphertext of the payload
+//
+// nonce (24 bytes) = sender (6) | type (1) | 9 zero bytes | counter (8, big-endian).
+// A receiver opens the box with the sender's key and that nonce and accepts the datagram only if
+// the decrypted header copy equals the clear header, so every header field is authenticated.
+// Nonces never repeat under a key: both ends of a link share its key, but their names differ; one
+// sender's counter never repeats. A receiver accepts each counter of a sender once (replay
+// window, replay_window.h). Sealing adds kSealedOverhead = 48 bytes.
+//
 // A datagram holds at most kMaxDatagramSize bytes (the largest IPv4 UDP payload), so a frame may
-// have at most kMaxFrameSize bytes; the kernel IP-fragments datagrams above the underlay's MTU.
+// have at most kMaxFrameSize bytes (kMaxSealedFrameSize when sealed); the kernel IP-fragments
+// datagrams above the underlay's MTU.
 //
 // Decoders accept any byte string and never read outside it; what is wrong is a WireError
 // (an enum rather than a Status: the receive path counts drops by reason without allocating).
@@ -39,6 +55,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "common/crypto/box.h"
 #include "common/peer_name.h"
 
 namespace weave::overlay {
@@ -51,12 +68,18 @@ inline constexpr size_t kVirtioHeaderSize = 10;
 inline constexpr size_t kEthernetHeaderSize = 14;
 inline constexpr size_t kMaxDatagramSize = 65535 - 20 - 8;  // IPv4 total length - IP - UDP.
 inline constexpr size_t kMaxFrameSize = kMaxDatagramSize - kHeaderSize - kVirtioHeaderSize;
+// What a sealed datagram adds: the tag and the header's sealed copy.
+inline constexpr size_t kSealTagSize = crypto::kSealOverhead;
+inline constexpr size_t kSealedOverhead = kSealTagSize + kHeaderSize;
+// Bytes before the payload in a sealed datagram.
+inline constexpr size_t kSealedPrefixSize = kHeaderSize + kSealedOverhead;
+inline constexpr size_t kMaxSealedFrameSize = kMaxFrameSize - kSealedOverhead;
 
 // Not a peer: ff:ff:ff:ff:ff:ff, the broadcast MAC, which no peer name can be.
 inline constexpr PeerName kBroadcastPeer{0xffffffffffffULL};
 // What a sender puts in the hop limit; a relay decrements it and drops at 0.
 inline constexpr uint8_t kDefaultHopLimit = 8;
-// Reserved for encryption (see the top of this file); version 1 rejects it.
+// The payload is sealed (see the top of this file).
 inline constexpr uint8_t kFlagSealed = 0x01;
 // Set in the counter of heartbeats.
 inline constexpr uint64_t kHeartbeatCounterBit = uint64_t{1} << 63;
@@ -96,8 +119,10 @@ enum class WireError : uint8_t {
   kBadGsoSize,          // Zero for a GSO frame.
   kBadHeaderLength,     // hdr_len beyond the frame.
   kBadChecksumOffset,   // csum_start + csum_offset + 2 beyond the frame.
+  kSealedTooShort,      // Sealed, but shorter than the tag and the header's copy.
+  kBadSeal,             // Does not open with the key, or the sealed header copy differs.
 };
-inline constexpr int kWireErrorCount = static_cast<int>(WireError::kBadChecksumOffset) + 1;
+inline constexpr int kWireErrorCount = static_cast<int>(WireError::kBadSeal) + 1;
 
 // "unknown message type", for logs; every value has a text.
 absl::string_view WireErrorText(WireError error);
@@ -110,10 +135,29 @@ struct Datagram {
   absl::Span<const uint8_t> payload;
 };
 
-// Checks the header and the payload's shape for its type (a heartbeat's length; for data, that a
-// virtio header and an Ethernet header fit, and ValidateVirtioHeader). On kOk fills `out`, else
-// leaves it unspecified.
+// Checks the header and, for a plain datagram, the payload's shape for its type (a heartbeat's
+// length; for data, that a virtio header and an Ethernet header fit, and ValidateVirtioHeader).
+// For a sealed one, only that the sealed part holds a tag and the header's copy: `payload` is
+// then the sealed part, to be opened by OpenDatagram. On kOk fills `out`, else leaves it
+// unspecified.
 WireError DecodeDatagram(absl::Span<const uint8_t> bytes, Datagram* out);
+
+// The nonce of a sealed datagram with this header (see the top of this file).
+crypto::Nonce24 SealNonce(const Header& header);
+
+// Opens the sealed datagram `bytes`, which DecodeDatagram accepted into `datagram`, in place with
+// `key`: kBadSeal when the box does not open or its header copy is not the clear header;
+// otherwise the payload's checks of DecodeDatagram. On kOk, datagram->payload is the plaintext
+// payload, inside `bytes`.
+WireError OpenDatagram(const crypto::Key32& key, absl::Span<uint8_t> bytes, Datagram* datagram);
+
+// Writes the sealed datagram carrying `header` (kFlagSealed is added) and the `size` bytes at
+// `payload` to `out` and returns its length, kSealedPrefixSize + size. The kHeaderSize bytes
+// before `payload` are scratch (overwritten). `out` is either payload - kSealedPrefixSize (sealing
+// in place: the datagram ends where the payload does) or a buffer of kSealedPrefixSize + size
+// bytes that overlaps neither those scratch bytes nor the payload. Never allocates.
+size_t SealDatagram(const crypto::Key32& key, Header header, uint8_t* payload, size_t size,
+                    uint8_t* out);
 
 std::array<uint8_t, kHeartbeatPayloadSize> EncodeHeartbeat(uint64_t seq);
 // The sequence number of a heartbeat payload (exactly 8 bytes).
@@ -160,5 +204,8 @@ DataPayload SplitData(absl::Span<const uint8_t> payload);
 // Header, then payload, as one string: for heartbeats and tests (the data path sends the header
 // and the frame as two iovecs instead).
 std::string EncodeDatagram(const Header& header, absl::Span<const uint8_t> payload);
+// The same, sealed with `key`: for tests.
+std::string EncodeSealedDatagram(const crypto::Key32& key, const Header& header,
+                                 absl::Span<const uint8_t> payload);
 
 }  // namespace weave::overlay

@@ -1,5 +1,6 @@
 #include "router/overlay/sleeve_wire.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <memory>
 #include <random>
@@ -118,8 +119,10 @@ TEST_CASE("Each header field is checked", "[sleeve_wire]") {
   CHECK(with(1, 0) == WireError::kUnsupportedVersion);
   CHECK(with(2, 0) == WireError::kUnknownType);
   CHECK(with(2, 3) == WireError::kUnknownType);
-  CHECK(with(3, kFlagSealed) == WireError::kUnknownFlags);
+  CHECK(with(3, 0x02) == WireError::kUnknownFlags);
   CHECK(with(3, 0x80) == WireError::kUnknownFlags);
+  CHECK(with(3, kFlagSealed | 0x02) == WireError::kUnknownFlags);
+  CHECK(with(3, kFlagSealed) == WireError::kOk);  // The payload is then taken for a sealed box.
   CHECK(with(4, 0) == WireError::kZeroHopLimit);
   CHECK(with(4, 1) == WireError::kOk);
   CHECK(with(5, 1) == WireError::kReservedNotZero);
@@ -216,7 +219,8 @@ TEST_CASE("Random and mutated inputs never crash the decoder", "[sleeve_wire]") 
     if (error == WireError::kOk) {
       REQUIRE(datagram.payload.data() >= owned.get());
       REQUIRE(datagram.payload.data() + datagram.payload.size() <= owned.get() + input.size());
-      if (datagram.header.type == MessageType::kData) {
+      if (datagram.header.type == MessageType::kData &&
+          (datagram.header.flags & kFlagSealed) == 0) {
         DataPayload data = SplitData(datagram.payload);
         REQUIRE(data.virtio.hdr_len <= data.frame.size());
       }
@@ -261,6 +265,149 @@ TEST_CASE("Random and mutated inputs never crash the decoder", "[sleeve_wire]") 
   }
   // Flips in the frame body or counter are fine, so some mutants stay valid.
   CHECK(accepted > 0);
+}
+
+// ---- Sealed datagrams ----
+
+crypto::Key32 TestKey(uint8_t value) {
+  crypto::Key32 key;
+  key.fill(value);
+  return key;
+}
+
+// Decodes and opens `bytes` in place with `key`.
+WireError Open(const crypto::Key32& key, Bytes& bytes, Datagram* out) {
+  WireError error = DecodeDatagram(Span(bytes), out);
+  if (error != WireError::kOk) return error;
+  if ((out->header.flags & kFlagSealed) == 0) return WireError::kOk;
+  return OpenDatagram(key, absl::MakeSpan(bytes), out);
+}
+
+TEST_CASE("A sealed datagram is laid out as documented", "[sleeve_wire]") {
+  const crypto::Key32 key = TestKey(3);
+  const Bytes payload = MakePayload({}, 100);
+  const Bytes bytes = ToBytes(EncodeSealedDatagram(key, DataHeader(), Span(payload)));
+  REQUIRE(bytes.size() == kSealedPrefixSize + payload.size());
+  CHECK(kSealedOverhead == 48);
+
+  // The clear header, with the sealed flag.
+  Header sealed_header = DataHeader();
+  sealed_header.flags = kFlagSealed;
+  const std::array<uint8_t, kHeaderSize> header = EncodeHeader(sealed_header);
+  CHECK(Bytes(bytes.begin(), bytes.begin() + kHeaderSize) == Bytes(header.begin(), header.end()));
+  CHECK(bytes[3] == 0x01);
+
+  // Nonce: sender, type, zeros, counter.
+  const crypto::Nonce24 nonce = SealNonce(DataHeader());
+  const Bytes expected_nonce = {0x0a, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0,
+                                0,    0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8};
+  CHECK(Bytes(nonce.begin(), nonce.end()) == expected_nonce);
+
+  // Tag at 32, then the box of the header's copy and the payload.
+  Bytes inner(bytes.begin() + kHeaderSize + kSealTagSize, bytes.end());
+  REQUIRE(crypto::OpenInPlace(key, nonce, inner.data(), inner.size(), bytes.data() + kHeaderSize));
+  CHECK(Bytes(inner.begin(), inner.begin() + kHeaderSize) == Bytes(header.begin(), header.end()));
+  CHECK(Bytes(inner.begin() + kHeaderSize, inner.end()) == payload);
+}
+
+TEST_CASE("Sealed data and heartbeats round-trip", "[sleeve_wire]") {
+  const crypto::Key32 key = TestKey(3);
+  const VirtioHeader virtio{.flags = kVirtioNeedsCsum,
+                            .gso_type = kGsoTcpV4,
+                            .hdr_len = 66,
+                            .gso_size = 1324,
+                            .csum_start = 34,
+                            .csum_offset = 16};
+  const Bytes payload = MakePayload(virtio, 3000);
+  Bytes bytes = ToBytes(EncodeSealedDatagram(key, DataHeader(), Span(payload)));
+  // The payload is not in the clear.
+  CHECK(std::search(bytes.begin(), bytes.end(), payload.begin() + 20, payload.begin() + 60) ==
+        bytes.end());
+  Datagram decoded;
+  REQUIRE(Open(key, bytes, &decoded) == WireError::kOk);
+  Header expected = DataHeader();
+  expected.flags = kFlagSealed;
+  CHECK(decoded.header == expected);
+  CHECK(Bytes(decoded.payload.begin(), decoded.payload.end()) == payload);
+  CHECK(decoded.payload.data() == bytes.data() + kSealedPrefixSize);
+  CHECK(SplitData(decoded.payload).virtio == virtio);
+
+  Header heartbeat = DataHeader();
+  heartbeat.type = MessageType::kHeartbeat;
+  heartbeat.counter = kHeartbeatCounterBit | 5;
+  Bytes hb = ToBytes(EncodeSealedDatagram(key, heartbeat, EncodeHeartbeat(99)));
+  REQUIRE(Open(key, hb, &decoded) == WireError::kOk);
+  uint64_t seq = 0;
+  REQUIRE(DecodeHeartbeat(decoded.payload, &seq) == WireError::kOk);
+  CHECK(seq == 99);
+  // The nonce differs by type, and thus so does the box for the same counter.
+  CHECK(SealNonce(heartbeat) != SealNonce(DataHeader()));
+
+  // The payload's checks apply once opened.
+  Bytes bad_virtio =
+      ToBytes(EncodeSealedDatagram(key, DataHeader(), Span(MakePayload({.hdr_len = 61}, 60))));
+  CHECK(Open(key, bad_virtio, &decoded) == WireError::kBadHeaderLength);
+  Bytes bad_heartbeat = ToBytes(EncodeSealedDatagram(key, heartbeat, Span(Bytes(7))));
+  CHECK(Open(key, bad_heartbeat, &decoded) == WireError::kBadHeartbeatLength);
+}
+
+TEST_CASE("Sealing in place and into a copy give the same datagram", "[sleeve_wire]") {
+  const crypto::Key32 key = TestKey(4);
+  const Bytes payload = MakePayload({}, 500);
+  // The payload after room for the sealed prefix.
+  Bytes plain(kSealedPrefixSize + payload.size(), 0xee);
+  for (size_t i = 0; i < payload.size(); ++i) plain[kSealedPrefixSize + i] = payload[i];
+
+  Bytes in_place = plain;
+  CHECK(SealDatagram(key, DataHeader(), in_place.data() + kSealedPrefixSize, payload.size(),
+                     in_place.data()) == in_place.size());
+  Bytes source = plain;
+  Bytes copy(plain.size());
+  CHECK(SealDatagram(key, DataHeader(), source.data() + kSealedPrefixSize, payload.size(),
+                     copy.data()) == copy.size());
+  CHECK(copy == in_place);
+  CHECK(Bytes(source.begin() + kSealedPrefixSize, source.end()) == payload);  // Left as it was.
+  CHECK(ToBytes(EncodeSealedDatagram(key, DataHeader(), Span(payload))) == in_place);
+}
+
+TEST_CASE("A sealed datagram does not open when anything changed", "[sleeve_wire]") {
+  const crypto::Key32 key = TestKey(5);
+  const Bytes good = ToBytes(EncodeSealedDatagram(key, DataHeader(), Span(MakePayload({}, 60))));
+  Datagram decoded;
+  {
+    Bytes other_key = good;
+    CHECK(Open(TestKey(6), other_key, &decoded) == WireError::kBadSeal);
+  }
+  // Every byte: the header's (decoder errors for some, the seal for the rest: the nonce or the
+  // sealed copy no longer matches), the tag's, the box's.
+  for (size_t i = 0; i < good.size(); ++i) {
+    Bytes tampered = good;
+    tampered[i] ^= 0x04;
+    INFO("byte " << i);
+    const WireError error = Open(key, tampered, &decoded);
+    CHECK(error != WireError::kOk);
+    if (i == 4 || i >= 12) CHECK(error == WireError::kBadSeal);  // Hop limit, source, ... box.
+  }
+  // Truncation.
+  Bytes short_box(good.begin(), good.begin() + kHeaderSize + kSealedOverhead - 1);
+  CHECK(Open(key, short_box, &decoded) == WireError::kSealedTooShort);
+  Bytes no_payload(good.begin(), good.begin() + kHeaderSize + kSealedOverhead);
+  CHECK(Open(key, no_payload, &decoded) == WireError::kBadSeal);
+  Bytes one_less(good.begin(), good.end() - 1);
+  CHECK(Open(key, one_less, &decoded) == WireError::kBadSeal);
+  // The same box under an unsealed header is only the bytes of a plain datagram.
+  Bytes unsealed = good;
+  unsealed[3] = 0;
+  CHECK(Open(key, unsealed, &decoded) != WireError::kOk);
+}
+
+TEST_CASE("The largest sealed frame fits a datagram", "[sleeve_wire]") {
+  const crypto::Key32 key = TestKey(7);
+  Bytes bytes =
+      ToBytes(EncodeSealedDatagram(key, DataHeader(), Span(MakePayload({}, kMaxSealedFrameSize))));
+  CHECK(bytes.size() == kMaxDatagramSize);
+  Datagram decoded;
+  CHECK(Open(key, bytes, &decoded) == WireError::kOk);
 }
 
 }  // namespace

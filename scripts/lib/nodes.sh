@@ -85,7 +85,7 @@ nodes_wait_connections() {
   for _ in $(seq 1 300); do
     ok=1
     for i in $(seq 1 "$n"); do
-      [ "$(node_weave "$i" status connections 2>/dev/null | grep -c " established $overlay ")" \
+      [ "$(node_weave "$i" status connections 2>/dev/null | grep -cE " established (encrypted +)?$overlay ")" \
         -eq $((n - 1)) ] || ok=0
     done
     [ $ok = 1 ] && return 0
