@@ -211,6 +211,7 @@ absl::StatusOr<RouterConfig> ResolveRouterConfig(const RouterFlags& flags,
   ASSIGN_OR_RETURN(c.hairpin, ParseOptionalBool(kHairpin, flags.hairpin_mode, true));
   c.kubeconfig = flags.kubeconfig;
   c.node_name = flags.node_name.empty() ? c.nickname : flags.node_name;
+  c.kube_sa_dir = flags.kube_sa_dir;
   c.host_root = flags.host_root.empty() ? "/" : flags.host_root;
   // Any non-empty value disables the version check, as the original's checkpoint library did.
   c.checkpoint_disable = !flags.checkpoint_disable.empty();

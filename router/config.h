@@ -49,6 +49,7 @@ struct RouterFlags {
   std::string expose;
   std::string kubeconfig;
   std::string node_name;
+  std::string kube_sa_dir = "/var/run/secrets/kubernetes.io/serviceaccount";
   std::string host_root = "/";
   std::string hairpin_mode = "true";
   std::string checkpoint_disable;
@@ -93,6 +94,7 @@ struct RouterConfig {
   std::optional<net::Cidr> expose;  // unset: allocate from IPAM
   std::string kubeconfig;
   std::string node_name;
+  std::string kube_sa_dir;  // the in-cluster service account's token and CA
   std::string host_root;
   bool hairpin = true;
   bool checkpoint_disable = false;

@@ -58,6 +58,8 @@ void AddRouterFlags(CLI::App& app, RouterFlags* f) {
   app.add_option("--kubeconfig", f->kubeconfig, "kubeconfig (default: in-cluster)")
       ->envname("KUBECONFIG");
   app.add_option("--node-name", f->node_name, "Kubernetes node name")->envname("HOSTNAME");
+  app.add_option("--kube-service-account-dir", f->kube_sa_dir,
+                 "Where the in-cluster token and CA are (tests point it elsewhere)");
   app.add_option("--host-root", f->host_root, "Where the host's /etc and /sys are mounted")
       ->envname("HOST_ROOT");
   app.add_option("--hairpin-mode", f->hairpin_mode, "Hairpin on pod veths by default")

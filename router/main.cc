@@ -36,6 +36,10 @@
 #include "common/nft/linux_backend.h"
 #include "router/net/masquerade.h"
 #include "router/net/mtu.h"
+#include "router/kube/kube_sync.h"
+#include "router/kube/peers.h"
+#include "common/kube/client.h"
+#include "common/kube/config.h"
 #include "router/net/range_check.h"
 #include "router/overlay/data_paths.h"
 #include "router/overlay/overlay.h"
@@ -160,11 +164,17 @@ absl::Status SetUpNetwork(const RouterConfig& config, PeerName name, netlink::Ne
 // Gives the bridge its address once the ring allows it, retrying until done or the router
 // stops (the allocator's Shutdown ends the wait); then the node's network is ready.
 void ExposeWhenReady(const RouterConfig& config, Attacher& attacher, Router& router,
-                     const std::atomic<bool>& stopping) {
+                     const std::atomic<bool>& stopping, KubeSync* kube_sync) {
   while (!stopping) {
     absl::StatusOr<net::Cidr> exposed = attacher.Expose(config.expose);
     if (exposed.ok()) {
       router.readiness().Set(kReadyNetwork, true);
+      if (kube_sync != nullptr) {
+        if (absl::Status marked = kube_sync->SetNetworkAvailable(); !marked.ok()) {
+          spdlog::error("Kubernetes: marking node {} NetworkUnavailable=False: {}",
+                        config.node_name, std::string(marked.message()));
+        }
+      }
       return;
     }
     if (stopping) return;
@@ -176,7 +186,7 @@ void ExposeWhenReady(const RouterConfig& config, Attacher& attacher, Router& rou
 // KUBE_PEERS lists every node, this one included (the original left itself out): a target
 // that is one of our own addresses on our port is dropped, and the default consensus size
 // counts what remains plus this node.
-void DropOwnAddresses(RouterConfig& config, bool consensus_size_given) {
+std::set<std::string> OwnAddresses() {
   std::set<std::string> own;
   ifaddrs* addresses = nullptr;
   if (getifaddrs(&addresses) == 0) {
@@ -188,6 +198,11 @@ void DropOwnAddresses(RouterConfig& config, bool consensus_size_given) {
     }
     freeifaddrs(addresses);
   }
+  return own;
+}
+
+void DropOwnAddresses(RouterConfig& config, bool consensus_size_given) {
+  const std::set<std::string> own = OwnAddresses();
   std::erase_if(config.peers, [&](const net::HostPort& peer) {
     return peer.port == config.port && own.count(peer.host);
   });
@@ -209,7 +224,49 @@ absl::Status ResolveAutoMtu(RouterConfig& config) {
   return absl::OkStatus();
 }
 
-int Run(const RouterConfig& config) {
+// Kubernetes, when the router runs in a cluster (KUBERNETES_SERVICE_HOST) or has a kubeconfig.
+struct KubeSetup {
+  std::unique_ptr<kube::Client> client;
+  bool peers_from_nodes = false;  // KUBE_PEERS was empty: the Nodes' addresses are the targets
+};
+
+absl::StatusOr<KubeSetup> ConnectKubernetes(RouterConfig& config, bool consensus_size_given) {
+  KubeSetup setup;
+  const kube::Environment env = kube::Environment::FromProcess();
+  if (config.kubeconfig.empty() && env.kubernetes_service_host.empty()) return setup;
+  ASSIGN_OR_RETURN(kube::Config kube_config,
+                   kube::LoadConfig(config.kubeconfig, env, config.kube_sa_dir));
+  ASSIGN_OR_RETURN(setup.client, kube::NewClient(kube_config));
+  if (!config.peers.empty()) return setup;
+  setup.peers_from_nodes = true;
+  // The Nodes decide the consensus size, so they are listed before the ring starts. An API
+  // server that does not answer is retried for a minute; then the router exits (and is
+  // restarted) rather than seed a ring on its own.
+  const absl::Time deadline = absl::Now() + absl::Minutes(1);
+  absl::Duration delay = absl::Seconds(1);
+  absl::StatusOr<kube::ObjectList> nodes = setup.client->List("/api/v1/nodes");
+  while (!nodes.ok()) {
+    if (absl::Now() + delay > deadline) return nodes.status();
+    spdlog::warn("Kubernetes: {}; retrying in {}", std::string(nodes.status().message()),
+                 absl::FormatDuration(delay));
+    absl::SleepFor(delay);
+    delay = std::min(delay * 2, absl::Seconds(10));
+    nodes = setup.client->List("/api/v1/nodes");
+  }
+  const std::set<std::string> own = OwnAddresses();
+  for (const std::string& address : NodeAddresses(nodes->items)) {
+    if (!own.count(address)) config.peers.push_back({address, config.port});
+  }
+  if (config.ipalloc_init.kind == ipam::InitMode::Kind::kConsensus && !consensus_size_given) {
+    config.ipalloc_init.consensus_size =
+        std::max(1, static_cast<int>(nodes->items.size()));
+  }
+  spdlog::info("Kubernetes: {} node(s); peers from their addresses: {}", nodes->items.size(),
+               config.peers.size());
+  return setup;
+}
+
+int Run(const RouterConfig& config, kube::Client* kube_client, bool peers_from_nodes) {
   absl::StatusOr<std::unique_ptr<ipam::SqliteStore>> store =
       ipam::SqliteStore::Open(ipam::StorePath(config.db_prefix));
   if (!store.ok()) return Fail(store.status());
@@ -323,7 +380,31 @@ int Run(const RouterConfig& config) {
   overlay::MeshAdapter overlay_mesh(mesh->get());
   overlay.Attach(&overlay_mesh, paths->get());
   std::atomic<bool> stopping = false;
-  std::thread expose([&] { ExposeWhenReady(config, attacher, router, stopping); });
+  std::unique_ptr<KubeSync> kube_sync;
+  if (kube_client != nullptr) {
+    KubeSyncHooks hooks;
+    if (peers_from_nodes) {
+      hooks.set_peers = [&, own = OwnAddresses()](const std::vector<std::string>& addresses) {
+        std::vector<std::string> targets;
+        for (const std::string& address : addresses) {
+          if (!own.count(address)) targets.push_back(absl::StrCat(address, ":", config.port));
+        }
+        if (absl::Status set = (*mesh)->Connect(targets, /*replace=*/true); !set.ok()) {
+          spdlog::warn("Kubernetes: peers from the Nodes: {}", std::string(set.message()));
+        }
+      };
+    }
+    hooks.remove_peer = [&](const std::string& peer) { return (*allocator)->RemovePeer(peer); };
+    kube_sync = std::make_unique<KubeSync>(kube_client, config.node_name, name, peers_from_nodes,
+                                           std::move(hooks));
+    if (absl::Status registered = kube_sync->Register(); !registered.ok()) {
+      spdlog::error("Kubernetes: listing this peer in ConfigMap kube-system/weave-net: {}",
+                    std::string(registered.message()));
+    }
+    kube_sync->Start();
+  }
+  std::thread expose(
+      [&] { ExposeWhenReady(config, attacher, router, stopping, kube_sync.get()); });
   // IPAM's retries (consensus rounds, space requests) and free-space reports.
   std::mutex tick_mu;
   std::condition_variable tick_cv;
@@ -367,6 +448,7 @@ int Run(const RouterConfig& config) {
   service.Shutdown();
   for (auto& listener : listeners) listener->Stop();
   (*api)->Stop();
+  if (kube_sync) kube_sync->Stop();
   router.set_mesh(nullptr);
   router.set_overlay(nullptr);
   ipam_channel.set_mesh(nullptr);
@@ -406,9 +488,12 @@ int main(int argc, char** argv) {
       weave::router::ResolveRouterConfig(flags, weave::router::Hostname());
   if (!config.ok()) return weave::router::Fail(config.status());
   weave::router::DropOwnAddresses(*config, flags.ipalloc_init.find('=') != std::string::npos);
+  absl::StatusOr<weave::router::KubeSetup> kube = weave::router::ConnectKubernetes(
+      *config, flags.ipalloc_init.find('=') != std::string::npos);
+  if (!kube.ok()) return weave::router::Fail(kube.status());
   if (config->mtu_auto) {
     absl::Status resolved = weave::router::ResolveAutoMtu(*config);
     if (!resolved.ok()) return weave::router::Fail(resolved);
   }
-  return weave::router::Run(*config);
+  return weave::router::Run(*config, kube->client.get(), kube->peers_from_nodes);
 }
