@@ -1,0 +1,18 @@
+// The fake API server's control endpoints under /_fake/ (see fake_apiserver.h), for tests that
+// run the fake-apiserver binary and so cannot call the library.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "test/kube/faults.h"
+#include "test/kube/rest_handler.h"
+#include "test/kube/store.h"
+
+namespace weave::testing::kube {
+
+// Answers a request whose path starts with /_fake/.
+RestResponse HandleControl(const RestRequest& request, Store& store, FaultInjector& faults,
+                           const std::vector<std::string>& recent_requests);
+
+}  // namespace weave::testing::kube

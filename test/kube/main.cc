@@ -1,0 +1,106 @@
+// fake-apiserver: the fake Kubernetes API server (fake_apiserver.h) as a process, for kernel
+// tests and the demo. Writes a kubeconfig once it listens (tests wait for that file), keeps its
+// objects in a state file so that a restart resumes with them, and stops on SIGTERM or SIGINT.
+//
+//   fake-apiserver --dir /tmp/k8s [--port 6443] [--ip 10.32.0.1] [--seed objects.json]
+#include <signal.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
+#include "test/kube/fake_apiserver.h"
+
+namespace {
+
+using weave::testing::kube::FakeApiServer;
+using weave::testing::kube::FakeApiServerOptions;
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "fake-apiserver: %s\n", message.c_str());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"fake-apiserver: a fake Kubernetes API server for tests"};
+  FakeApiServerOptions options;
+  std::string kubeconfig, kubeconfig_host, seed;
+  int bookmark_ms = 1000;
+  bool quiet = false;
+  bool stateless = false;
+  app.add_option("--dir", options.dir, "directory for the CA, certificates, kubeconfig, state")
+      ->required();
+  app.add_option("--listen-host", options.listen_host, "address to listen on")
+      ->capture_default_str();
+  app.add_option("--port", options.port, "port (0: any free port)")->capture_default_str();
+  app.add_option("--ip", options.ips, "another address for the server certificate (repeatable)");
+  app.add_option("--token", options.token, "the bearer token clients must send")
+      ->capture_default_str();
+  app.add_option("--kubeconfig", kubeconfig,
+                 "where to write the kubeconfig (default DIR/kubeconfig)");
+  app.add_option("--kubeconfig-host", kubeconfig_host,
+                 "the server address in the kubeconfig (default: the listen address)");
+  app.add_option("--state-file", options.store.state_file,
+                 "objects and resourceVersion across restarts (default DIR/state.json)");
+  app.add_flag("--stateless", stateless, "keep no state file");
+  app.add_option("--seed", seed,
+                 "JSON array or List of objects to load at the first start (no state file yet)");
+  app.add_option("--bookmark-interval-ms", bookmark_ms, "BOOKMARK interval for watches that ask")
+      ->capture_default_str();
+  app.add_option("--history-limit", options.store.history_limit, "events kept for watches")
+      ->capture_default_str();
+  app.add_flag("--expire-old-list-versions", options.store.expire_old_list_versions,
+               "answer a LIST at a resourceVersion older than the history with 410");
+  app.add_flag("--quiet", quiet, "do not log each request to stderr");
+  CLI11_PARSE(app, argc, argv);
+
+  if (kubeconfig.empty()) kubeconfig = options.dir + "/kubeconfig";
+  if (options.store.state_file.empty() && !stateless) {
+    options.store.state_file = options.dir + "/state.json";
+  }
+  if (stateless) options.store.state_file.clear();
+  options.bookmark_interval = absl::Milliseconds(bookmark_ms);
+  if (!quiet) {
+    options.on_request = [](const std::string& line) {
+      std::fprintf(stderr, "fake-apiserver: %s\n", line.c_str());
+    };
+  }
+  const bool fresh =
+      options.store.state_file.empty() || !std::filesystem::exists(options.store.state_file);
+
+  // Signals are taken by sigwait below, so block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  absl::StatusOr<std::unique_ptr<FakeApiServer>> server = FakeApiServer::Create(options);
+  if (!server.ok()) return Fail(std::string(server.status().message()));
+  if (!seed.empty() && fresh) {
+    std::ifstream in(seed);
+    std::stringstream text;
+    text << in.rdbuf();
+    nlohmann::json objects = nlohmann::json::parse(text.str(), nullptr, false);
+    if (!in || objects.is_discarded()) return Fail(absl::StrCat(seed, " is not readable JSON"));
+    if (absl::Status s = (*server)->store().Seed(objects); !s.ok()) {
+      return Fail(std::string(s.message()));
+    }
+  }
+  if (absl::Status s = (*server)->Start(); !s.ok()) return Fail(std::string(s.message()));
+  if (absl::Status s = (*server)->WriteKubeconfig(kubeconfig, kubeconfig_host); !s.ok()) {
+    return Fail(std::string(s.message()));
+  }
+  std::fprintf(stderr, "fake-apiserver: serving %s (kubeconfig %s)\n", (*server)->url().c_str(),
+               kubeconfig.c_str());
+  int signal = 0;
+  sigwait(&signals, &signal);
+  std::fprintf(stderr, "fake-apiserver: stopping on signal %d\n", signal);
+  (*server)->Stop();
+  return 0;
+}
