@@ -45,19 +45,43 @@ class KubeCluster {
                            {{"type", "Hostname"}, {"address", absl::StrCat("node", i)}}}}}}});
     }
     std::ofstream(api_dir_ + "/seed.json") << nodes.dump();
-    ASSIGN_OR_REQUIRE(api_, node(1).Start("fake-apiserver",
-                                          {FAKE_APISERVER_PATH, "--dir", api_dir_, "--listen-host",
-                                           node(1).address(), "--port", std::to_string(kApiPort),
-                                           "--ip", node(1).address(), "--token", kToken, "--seed",
-                                           api_dir_ + "/seed.json", "--quiet"}));
-    REQUIRE_OK(WaitFor([&] { return std::filesystem::exists(api_dir_ + "/kubeconfig"); },
-                       absl::Seconds(20), "the fake API server to listen"));
+    StartApiServer(kToken);
     // The in-cluster service-account directory, as kubelet mounts it.
     sa_dir_ = cluster_->work_dir() + "/serviceaccount";
     std::filesystem::create_directories(sa_dir_);
     std::filesystem::copy_file(api_dir_ + "/ca.crt", sa_dir_ + "/ca.crt");
     std::ofstream(sa_dir_ + "/token") << kToken;
     std::ofstream(sa_dir_ + "/namespace") << "kube-system";
+  }
+
+  // (Re)starts the API server accepting `token`; its objects persist in its state file.
+  void StartApiServer(const std::string& token) {
+    std::filesystem::remove(api_dir_ + "/kubeconfig");
+    ASSIGN_OR_REQUIRE(api_, node(1).Start("fake-apiserver",
+                                          {FAKE_APISERVER_PATH, "--dir", api_dir_, "--listen-host",
+                                           node(1).address(), "--port", std::to_string(kApiPort),
+                                           "--ip", node(1).address(), "--token", token, "--seed",
+                                           api_dir_ + "/seed.json", "--quiet"}));
+    REQUIRE_OK(WaitFor([&] { return std::filesystem::exists(api_dir_ + "/kubeconfig"); },
+                       absl::Seconds(20), "the fake API server to listen"));
+    token_ = token;
+  }
+
+  // The service account's token is rotated: the server takes only the new one, and the file
+  // the routers read holds it.
+  void RotateToken(const std::string& token) {
+    REQUIRE_OK(api_->Stop(absl::Seconds(10)).status());
+    std::ofstream(sa_dir_ + "/token.new") << token;
+    std::filesystem::rename(sa_dir_ + "/token.new", sa_dir_ + "/token");
+    StartApiServer(token);
+  }
+
+  // POSTs `body` to one of the fake server's control endpoints.
+  void Control(const std::string& path, const std::string& body) {
+    CHECK_OK(node(1).Exec({"curl", "-sf", "--cacert", api_dir_ + "/ca.crt", "-H",
+                           absl::StrCat("Authorization: Bearer ", token_), "-X", "POST", "-d",
+                           body, absl::StrCat("https://", node(1).address(), ":", kApiPort, path)})
+                 ->ToStatus());
   }
 
   NetnsNode& node(int i) { return cluster_->node(i); }
@@ -100,6 +124,7 @@ class KubeCluster {
   std::string api_dir_;
   std::string sa_dir_;
   Process* api_ = nullptr;
+  std::string token_;
 };
 
 size_t EstablishedConnections(const std::string& status) {
@@ -145,6 +170,34 @@ TEST_CASE("routers without KUBE_PEERS find each other from the Nodes and reclaim
         return true;
       },
       absl::Seconds(15), "every Node to have NetworkUnavailable=False"));
+
+  // A 403 is reported with the verb and the resource (the reflector relists and is refused).
+  c.Control("/_fake/faults", R"({"fault":"403","count":6,"pathPrefix":"/api/v1/nodes"})");
+  c.Control("/_fake/close-watches", "{}");
+  REQUIRE_OK(WaitFor(
+      [&] {
+        for (int i = 1; i <= 3; ++i) {
+          const std::string log = ReadFileOrEmpty(routers[i]->log_path());
+          if (absl::StrContains(log, "nodes: https://") &&
+              absl::StrContains(log, "403 Forbidden")) {
+            return true;
+          }
+        }
+        return false;
+      },
+      absl::Seconds(20), "a router to report the 403"));
+
+  // The token rotates (and the API server restarts): the routers read the new one and keep
+  // following the Nodes; a new Node's address becomes a target.
+  c.RotateToken("rotated-token");
+  json node4 = {{"apiVersion", "v1"},
+                {"kind", "Node"},
+                {"metadata", {{"name", "node4"}}},
+                {"status", {{"addresses", {{{"type", "InternalIP"}, {"address", "192.168.250.99"}}}}}}};
+  c.Control("/_fake/objects", json::array({node4}).dump());
+  REQUIRE_OK(WaitFor(
+      [&] { return absl::StrContains(c.Cli(2, {"status", "targets"}), "192.168.250.99"); },
+      absl::Seconds(30), "the routers to follow the Nodes with the rotated token"));
 
   // Node 3 goes away for good: its router stops, then its Node is deleted.
   const std::string name3 = "(node3)";  // `weave status ipam` lists "<peer>(<nickname>)"
