@@ -59,6 +59,19 @@ bool ReportsFree(const Ring& ring, PeerName peer) {
 
 }  // namespace
 
+absl::StatusOr<bool> RingAllocator::HasStoredRing(Store* store) {
+  ASSIGN_OR_RETURN(std::optional<std::string> stored_ring, store->GetMetadata(kRingKey));
+  return stored_ring && !stored_ring->empty();
+}
+
+absl::Status RingAllocator::ForgetStored(Store* store) {
+  ASSIGN_OR_RETURN(std::vector<Allocation> stored, store->LoadAllocations());
+  for (const Allocation& allocation : stored) {
+    RETURN_IF_ERROR(store->DeleteAllocations(allocation.container_id, ""));
+  }
+  return store->SetMetadata(kRingKey, "");
+}
+
 absl::StatusOr<std::unique_ptr<RingAllocator>> RingAllocator::Create(RingAllocatorOptions options,
                                                                      Store* store,
                                                                      IpamNetwork* network) {
@@ -71,7 +84,7 @@ absl::StatusOr<std::unique_ptr<RingAllocator>> RingAllocator::Create(RingAllocat
   RingAllocator& a = *allocator;
   absl::MutexLock lock(&a.mu_);
   ASSIGN_OR_RETURN(std::optional<std::string> stored_ring, store->GetMetadata(kRingKey));
-  if (stored_ring) {
+  if (stored_ring && !stored_ring->empty()) {
     v1::Ring proto;
     absl::StatusOr<Ring> ring = proto.ParseFromString(*stored_ring)
                                     ? Ring::FromProto(proto, a.options_.self)

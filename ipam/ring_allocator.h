@@ -80,6 +80,13 @@ class RingAllocator final : public Allocator {
                                                                Store* store,
                                                                IpamNetwork* network);
 
+  // Whether `store` holds a ring (this peer took part in one before).
+  static absl::StatusOr<bool> HasStoredRing(Store* store);
+  // Forgets the stored ring and every allocation, so that the next Create starts as a new
+  // peer: for a peer the cluster removed (its space was reclaimed by another), whose old
+  // ownership must not come back.
+  static absl::Status ForgetStored(Store* store);
+
   absl::StatusOr<Allocation> Allocate(const AllocationRequest& req) override;
   absl::StatusOr<Allocation> Claim(const Allocation& allocation) override;
   absl::Status Release(absl::string_view container_id, absl::string_view ifname) override;

@@ -266,6 +266,23 @@ absl::StatusOr<KubeSetup> ConnectKubernetes(RouterConfig& config, bool consensus
   return setup;
 }
 
+// A node whose peer the cluster removed (and whose space another peer took) comes back as a new
+// peer: its stored ring and allocations would otherwise claim addresses now handed out again.
+absl::Status StartCleanIfRemoved(kube::Client& client, PeerName name, ipam::Store& store) {
+  absl::StatusOr<bool> removed = PeerRemovedFromCluster(client, name);
+  if (!removed.ok()) {
+    spdlog::warn("Kubernetes: checking whether this peer was removed: {}",
+                 std::string(removed.status().message()));
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(bool has_ring, ipam::RingAllocator::HasStoredRing(&store));
+  if (!*removed || !has_ring) return absl::OkStatus();
+  spdlog::warn("Peer {} was removed from the cluster and its address space reclaimed; "
+               "starting clean as a new peer",
+               name.ToString());
+  return ipam::RingAllocator::ForgetStored(&store);
+}
+
 int Run(const RouterConfig& config, kube::Client* kube_client, bool peers_from_nodes) {
   absl::StatusOr<std::unique_ptr<ipam::SqliteStore>> store =
       ipam::SqliteStore::Open(ipam::StorePath(config.db_prefix));
@@ -288,6 +305,11 @@ int Run(const RouterConfig& config, kube::Client* kube_client, bool peers_from_n
     if (absl::Status installed = cli::SetupCni(cni); !installed.ok()) return Fail(installed);
     spdlog::info("Installed the CNI plugin in {} and its config in {}", config.cni_bin_dir,
                  config.cni_conf_dir);
+  }
+  if (kube_client != nullptr) {
+    if (absl::Status clean = StartCleanIfRemoved(*kube_client, name, **store); !clean.ok()) {
+      return Fail(clean);
+    }
   }
   absl::StatusOr<std::unique_ptr<netlink::Netlink>> host = netlink::OpenNetlink();
   if (!host.ok()) return Fail(host.status());

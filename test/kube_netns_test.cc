@@ -220,6 +220,27 @@ TEST_CASE("routers without KUBE_PEERS find each other from the Nodes and reclaim
     }
   }
   CHECK(reclaimers == 1);
+
+  // Node 3 comes back with its old store: it starts as a new peer instead of claiming the
+  // space that was reclaimed, and the ring stays one ring.
+  json node3 = {{"apiVersion", "v1"},
+                {"kind", "Node"},
+                {"metadata", {{"name", "node3"}}},
+                {"status", {{"addresses", {{{"type", "InternalIP"}, {"address", c.node(3).address()}}}}}}};
+  c.Control("/_fake/objects", json::array({node3}).dump());
+  routers[3] = c.StartRouter(3);
+  REQUIRE_OK(WaitFor(
+      [&] {
+        return absl::StrContains(ReadFileOrEmpty(routers[3]->log_path()), "starting clean") &&
+               absl::StrContains(c.Cli(3, {"status"}), "Status: ready") &&
+               c.ListedPeers().size() == 3;
+      },
+      absl::Seconds(30), "node 3 to rejoin as a new peer"));
+  for (int i = 1; i <= 3; ++i) {
+    const std::string status = c.Cli(i, {"status"});
+    INFO(status);
+    CHECK_FALSE(absl::StrContains(status, "Conflict"));
+  }
 }
 
 }  // namespace

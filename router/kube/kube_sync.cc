@@ -24,6 +24,19 @@ std::function<absl::Status(kube::Json&)> Mutation(
 
 }  // namespace
 
+absl::StatusOr<bool> PeerRemovedFromCluster(kube::Client& client, PeerName self) {
+  absl::StatusOr<kube::Json> configmap = client.Get(kConfigMapPath);
+  if (kube::IsApiNotFound(configmap.status())) return false;
+  if (!configmap.ok()) return configmap.status();
+  absl::StatusOr<std::vector<PeerEntry>> peers = PeerList(*configmap);
+  if (!peers.ok()) return peers.status();
+  if (peers->empty()) return false;
+  for (const PeerEntry& peer : *peers) {
+    if (peer.peer_name == self.ToString()) return false;
+  }
+  return true;
+}
+
 KubeSync::KubeSync(kube::Client* client, std::string node_name, PeerName self,
                    bool peers_from_nodes, KubeSyncHooks hooks)
     : client_(client),

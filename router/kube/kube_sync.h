@@ -19,6 +19,11 @@
 
 namespace weave::router {
 
+// Whether the cluster removed this peer: the ConfigMap lists peers, but not this one (another
+// peer reclaimed its address space after its Node was deleted). A node that comes back after
+// that must start as a new peer rather than bring its old ownership back.
+absl::StatusOr<bool> PeerRemovedFromCluster(kube::Client& client, PeerName self);
+
 struct KubeSyncHooks {
   // The Nodes' addresses changed (only when peers come from the Nodes).
   std::function<void(const std::vector<std::string>& addresses)> set_peers;
