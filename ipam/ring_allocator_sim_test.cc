@@ -1104,3 +1104,23 @@ TEST_CASE("A denial that crossed the donor's newer free report does not exhaust 
 
 }  // namespace
 }  // namespace weave::ipam
+
+namespace weave::ipam {
+namespace {
+
+TEST_CASE("ForgetStored leaves a store as a new peer's", "[ipam]") {
+  FakeStore store;
+  CHECK_FALSE(*RingAllocator::HasStoredRing(&store));
+  REQUIRE(store.SetMetadata("ring", "some ring").ok());
+  REQUIRE(store.SetMetadata("peer-name", "aa:bb:cc:dd:ee:ff").ok());
+  REQUIRE(store.InsertAllocation({"pod1", "eth0", *net::Cidr::Parse("10.32.0.5/12"), "", ""}).ok());
+  REQUIRE(store.InsertAllocation({"pod2", "eth0", *net::Cidr::Parse("10.32.0.6/12"), "", ""}).ok());
+  CHECK(*RingAllocator::HasStoredRing(&store));
+  REQUIRE(RingAllocator::ForgetStored(&store).ok());
+  CHECK_FALSE(*RingAllocator::HasStoredRing(&store));
+  CHECK(store.LoadAllocations()->empty());
+  CHECK(*store.GetMetadata("peer-name") == "aa:bb:cc:dd:ee:ff");  // the name stays
+}
+
+}  // namespace
+}  // namespace weave::ipam
