@@ -141,8 +141,10 @@ void CheckMulticast(PodCluster& c, const std::string& overlay) {
                       Process::Start({"python3", "-c", kMulticastReceiver}, options));
     receivers.push_back(std::move(receiver));
     logs.push_back(options.log_path);
-    REQUIRE_OK(WaitFor([&] { return absl::StrContains(ReadFileOrEmpty(options.log_path), "joined"); },
-                       absl::Seconds(10), "the receiver to join the group"));
+    // A line of its own: the log's header line quotes the script, "joined" included.
+    REQUIRE_OK(WaitFor(
+        [&] { return absl::StrContains(ReadFileOrEmpty(options.log_path), "\njoined\n"); },
+        absl::Seconds(10), "the receiver to join the group"));
   }
   REQUIRE_OK(InNetns(sender.netns, {"python3", "-c", kMulticastSender})->ToStatus());
   for (const std::string& log : logs) {

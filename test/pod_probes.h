@@ -20,32 +20,33 @@ namespace weave::testing {
 // Echoes on TCP 7000 and UDP 7001; tells each TCP client on 7002 the address it came from.
 inline constexpr char kEchoServer[] = R"(
 import socket, threading
+def listening(port):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("0.0.0.0", port))
+    s.listen(64)
+    return s
 def serve(c):
     try:
         c.sendall(c.recv(200))
     finally:
         c.close()
-def tcp():
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("0.0.0.0", 7000))
-    s.listen(64)
+def echo(s):
     while True:
         c, _ = s.accept()
         threading.Thread(target=serve, args=(c,), daemon=True).start()
-def whoami():
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("0.0.0.0", 7002))
-    s.listen(64)
+def whoami(s):
     while True:
         c, a = s.accept()
         c.sendall(a[0].encode())
         c.close()
+# Every socket listens before "serving" is printed: tests start probing at that line.
+echo_socket = listening(7000)
+whoami_socket = listening(7002)
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 u.bind(("0.0.0.0", 7001))
-threading.Thread(target=tcp, daemon=True).start()
-threading.Thread(target=whoami, daemon=True).start()
+threading.Thread(target=echo, args=(echo_socket,), daemon=True).start()
+threading.Thread(target=whoami, args=(whoami_socket,), daemon=True).start()
 print("serving", flush=True)
 while True:
     d, a = u.recvfrom(200)
@@ -53,7 +54,7 @@ while True:
 )";
 
 // For each address given: "<address> tcp ok|fail udp ok|fail".
-inline constexpr char kProbe[] = R"(
+inline constexpr char kProbe[] = R"py(
 import socket, sys
 for ip in sys.argv[1:]:
     token = ("hello " + ip).encode()
@@ -66,8 +67,9 @@ for ip in sys.argv[1:]:
                 tcp = "ok"
             s.close()
             break
-        except OSError:
-            pass
+        except OSError as e:
+            tcp = "fail(" + type(e).__name__ + ")"
+
     udp = "fail"
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     u.settimeout(1)
@@ -80,7 +82,7 @@ for ip in sys.argv[1:]:
         except OSError:
             pass
     print(ip, "tcp", tcp, "udp", udp, flush=True)
-)";
+)py";
 
 // Each node's `weave status connections` lists `peers` connections, all established on `overlay`.
 inline void WaitForOverlay(PodCluster& c, const std::vector<int>& nodes, size_t peers,
@@ -134,7 +136,8 @@ class Pods {
                       Process::Start({"python3", "-c", kEchoServer}, options));
     servers_.push_back(std::move(server));
     REQUIRE_OK(WaitFor(
-        [&] { return absl::StrContains(ReadFileOrEmpty(options.log_path), "serving"); },
+        // A line of its own: the log's header line quotes the script, "serving" included.
+        [&] { return absl::StrContains(ReadFileOrEmpty(options.log_path), "\nserving\n"); },
         absl::Seconds(10), "the pod's echo server to start"));
     return pod;
   }
