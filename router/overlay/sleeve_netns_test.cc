@@ -280,6 +280,23 @@ void TransferAndCheck(SleeveCluster& c, int from, int to, int64_t bytes) {
   CHECK_THAT(received, Catch::Contains(expected));
 }
 
+// TransferAndCheck from pod 1 to pod 2, then checks that the bytes crossed as GSO super-frames
+// (far fewer frames than MTU-sized packets) with nothing dropped; the two sleeves' stats after.
+std::pair<SleeveStats, SleeveStats> TransferSuperFrames(SleeveCluster& c, int64_t bytes) {
+  TransferAndCheck(c, 1, 2, bytes);
+  const SleeveStats sa = c.node(1).sleeve->Stats();
+  const SleeveStats sb = c.node(2).sleeve->Stats();
+  INFO("a: " << Describe(sa) << "\nb: " << Describe(sb));
+  const uint64_t sent = static_cast<uint64_t>(bytes);
+  CHECK(sa.tx_bytes > sent);
+  CHECK(sb.rx_bytes > sent);
+  CHECK(sa.tx_frames < sent / kMtu / 4);
+  CHECK(sa.dropped_oversize == 0);
+  CHECK(sb.tap_write_errors == 0);
+  CHECK(sb.dropped_bad == 0);
+  return {sa, sb};
+}
+
 // tcpdump of the sleeve's UDP on a node's eth0, into a pcap file, until Stop.
 class UnderlayCapture {
  public:
@@ -358,20 +375,9 @@ TEST_CASE("Sleeve carries pod traffic between two nodes", "[netns][sleeve]") {
                        "pod 1 to ping pod 2 across the sleeve"));
     CHECK(a.sleeve->Stats().macs >= 1);  // Pod 2's MAC, learned from its replies.
 
-    // 32 MB of random bytes through ncat; the receiver's checksum must match.
-    constexpr int64_t kBytes = 32 << 20;
-    TransferAndCheck(*c, 1, 2, kBytes);
-
-    const SleeveStats sa = a.sleeve->Stats();
-    const SleeveStats sb = b.sleeve->Stats();
-    INFO("a: " << Describe(sa) << "\nb: " << Describe(sb));
-    CHECK(sa.tx_bytes > kBytes);
-    CHECK(sb.rx_bytes > kBytes);
-    // TSO from the TAP: far fewer frames than 1376-byte packets.
-    CHECK(sa.tx_frames < kBytes / kMtu / 4);
-    CHECK(sa.dropped_oversize == 0);
-    CHECK(sb.tap_write_errors == 0);
-    CHECK(sb.dropped_bad == 0);
+    // 32 MB of random bytes through ncat; the receiver's checksum must match, and TSO from
+    // the TAP means far fewer frames than 1376-byte packets.
+    TransferSuperFrames(*c, 32 << 20);
   }
 
   SECTION("heartbeats arrive with their sequence number") {
@@ -480,14 +486,7 @@ TEST_CASE("Sealed sleeve carries pod traffic and shows the underlay only ciphert
                      "pod 1 to ping pod 2 across the sealed sleeve"));
 
   SECTION("ping and a TCP transfer") {
-    constexpr int64_t kBytes = 32 << 20;
-    TransferAndCheck(*c, 1, 2, kBytes);
-    const SleeveStats sa = a.sleeve->Stats();
-    const SleeveStats sb = b.sleeve->Stats();
-    INFO("a: " << Describe(sa) << "\nb: " << Describe(sb));
-    CHECK(sa.tx_bytes > kBytes);
-    CHECK(sb.rx_bytes > kBytes);
-    CHECK(sa.tx_frames < kBytes / kMtu / 4);  // Still GSO super-frames.
+    const auto [sa, sb] = TransferSuperFrames(*c, 32 << 20);  // still GSO super-frames
     for (const SleeveStats* s : {&sa, &sb}) {
       CHECK(s->dropped_unauthenticated == 0);
       CHECK(s->dropped_replayed == 0);
