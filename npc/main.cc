@@ -1,17 +1,25 @@
 // weave-npc: the NetworkPolicy controller (second container of the weave-net pod).
 //
-// This build parses and validates its configuration and serves its metrics endpoint; the
-// policy watch, compiler and nftables applier arrive with the weave-npc issues.
+// Watches namespaces, pods and NetworkPolicies cluster-wide, compiles them into table
+// `inet weave-npc` for this node's pods and applies every change as one nftables transaction
+// (npc/controller.h); serves its metrics on --metrics-addr.
 #include <signal.h>
 
+#include <atomic>
 #include <cstring>
 #include <iostream>
+#include <thread>
 
 #include "CLI/CLI.hpp"
 #include "common/config/values.h"
 #include "common/http/server.h"
+#include "common/kube/client.h"
+#include "common/kube/config.h"
+#include "common/kube/reflector.h"
 #include "common/log.h"
 #include "common/metrics/exposition.h"
+#include "common/nft/linux_backend.h"
+#include "npc/controller.h"
 #include "spdlog/spdlog.h"
 
 namespace {
@@ -31,14 +39,40 @@ int Fail(const absl::Status& status) {
   return 1;
 }
 
-std::vector<weave::metrics::Family> NpcMetrics() {
+std::vector<weave::metrics::Family> NpcMetrics(const weave::npc::ControllerStatus& status) {
   using weave::metrics::Type;
   return {
       {"weavenpc_blocked_connections_total", "Connections blocked by Weave NPC.", Type::kCounter,
        {}},
-      {"weavenpc_enforcement_errors_total", "Errors while enforcing policy.", Type::kCounter,
-       {{{}, 0}}},
+      {"weavenpc_enforcement_errors_total",
+       "Rulesets the kernel refused (each is retried).", Type::kCounter,
+       {{{}, static_cast<double>(status.sync_errors)}}},
+      {"weavenpc_policies", "NetworkPolicies enforced (including unenforceable ones).",
+       Type::kGauge, {{{}, static_cast<double>(status.policies)}}},
+      {"weavenpc_unenforceable_policies",
+       "NetworkPolicies that could not be read: isolating without allowing, or ignored.",
+       Type::kGauge, {{{}, static_cast<double>(status.problems.size())}}},
+      {"weavenpc_ruleset_syncs_total", "Transactions applied to table inet weave-npc.",
+       Type::kCounter, {{{}, static_cast<double>(status.syncs)}}},
   };
+}
+
+// Applies model changes as they come; a refused transaction is retried after a pause.
+void SyncLoop(weave::npc::Controller& controller, const std::atomic<bool>& stopping) {
+  absl::Duration retry = absl::Seconds(1);
+  while (!stopping.load()) {
+    if (!controller.WaitPending(absl::Now() + absl::Milliseconds(200))) continue;
+    absl::Status status = controller.Sync();
+    if (status.ok()) {
+      retry = absl::Seconds(1);
+      continue;
+    }
+    spdlog::error("{}; retrying in {}", std::string(status.message()),
+                  absl::FormatDuration(retry));
+    const absl::Time until = absl::Now() + retry;
+    while (!stopping.load() && absl::Now() < until) absl::SleepFor(absl::Milliseconds(50));
+    retry = std::min(retry * 2, absl::Seconds(30));
+  }
 }
 
 }  // namespace
@@ -77,19 +111,58 @@ int main(int argc, char** argv) {
     return Fail(weave::config::InvalidValue({"--metrics-addr", ""}, f.metrics_addr,
                                             "host:port, such as 0.0.0.0:6781"));
   }
+  if (f.node_name.empty()) {
+    return Fail(absl::InvalidArgumentError(
+        "weave-npc needs this node's name: set --node-name or HOSTNAME"));
+  }
+  const weave::kube::Environment env = weave::kube::Environment::FromProcess();
+  if (f.kubeconfig.empty() && env.kubernetes_service_host.empty()) {
+    return Fail(absl::FailedPreconditionError(
+        "weave-npc needs the Kubernetes API: run it in a pod (KUBERNETES_SERVICE_HOST) or give "
+        "--kubeconfig"));
+  }
+  auto kube_config = weave::kube::LoadConfig(f.kubeconfig, env);
+  if (!kube_config.ok()) return Fail(kube_config.status());
+  auto client = weave::kube::NewClient(*kube_config);
+  if (!client.ok()) return Fail(client.status());
+  auto backend = weave::nft::LinuxBackend::Open();
+  if (!backend.ok()) return Fail(backend.status());
+
+  using weave::npc::Controller;
+  Controller controller(backend->get(), {.node = f.node_name,
+                                         .allow_mcast = *allow_mcast,
+                                         .legacy_netpol = *legacy});
   auto metrics = weave::http::Server::Start(
-      "metrics", *address, {{"/metrics", [](const weave::http::Request&) {
+      "metrics", *address, {{"/metrics", [&controller](const weave::http::Request&) {
                                return weave::http::Response{
                                    200, weave::metrics::kContentType,
-                                   weave::metrics::RenderText(NpcMetrics())};
+                                   weave::metrics::RenderText(NpcMetrics(controller.status()))};
                              }}});
   if (!metrics.ok()) return Fail(metrics.status());
+
+  Controller::Handler namespaces(&controller, Controller::Kind::kNamespace);
+  Controller::Handler pods(&controller, Controller::Kind::kPod);
+  Controller::Handler policies(&controller, Controller::Kind::kPolicy);
+  std::vector<std::unique_ptr<weave::kube::Reflector>> watches;
+  watches.push_back(
+      std::make_unique<weave::kube::Reflector>(client->get(), "/api/v1/namespaces", &namespaces));
+  watches.push_back(
+      std::make_unique<weave::kube::Reflector>(client->get(), "/api/v1/pods", &pods));
+  watches.push_back(std::make_unique<weave::kube::Reflector>(
+      client->get(), "/apis/networking.k8s.io/v1/networkpolicies", &policies));
+  std::atomic<bool> stopping{false};
+  std::thread sync([&] { SyncLoop(controller, stopping); });
+  for (auto& watch : watches) watch->Start();
   spdlog::info("weave-npc {} started: node {}, allow-mcast {}, legacy netpol {}, metrics on {}",
                WEAVE_VERSION, f.node_name, *allow_mcast, *legacy, address->ToString());
-  spdlog::warn("this build does not watch or enforce NetworkPolicy yet");
+
   int signal = 0;
   sigwait(&signals, &signal);
-  spdlog::info("Received {}; stopping", strsignal(signal));
+  spdlog::info("Received {}; stopping (table inet {} stays: policy holds while weave-npc is away)",
+               strsignal(signal), weave::npc::kTableName);
+  for (auto& watch : watches) watch->Stop();
+  stopping = true;
+  sync.join();
   (*metrics)->Stop();
   return 0;
 }

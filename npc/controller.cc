@@ -1,0 +1,213 @@
+#include "npc/controller.h"
+
+#include <optional>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/kube/object.h"
+#include "common/nft/plan.h"
+#include "npc/model/parse.h"
+#include "spdlog/spdlog.h"
+
+namespace weave::npc {
+namespace {
+
+constexpr int kAllListed = 0b111;
+
+int Bit(Controller::Kind kind) { return 1 << static_cast<int>(kind); }
+
+const char* KindName(Controller::Kind kind) {
+  switch (kind) {
+    case Controller::Kind::kNamespace:
+      return "Namespace";
+    case Controller::Kind::kPod:
+      return "Pod";
+    case Controller::Kind::kPolicy:
+      return "NetworkPolicy";
+  }
+  return "object";
+}
+
+}  // namespace
+
+Controller::Controller(nft::Backend* backend, CompileOptions options)
+    : backend_(backend), options_(std::move(options)) {}
+
+void Controller::Changed() { ++version_; }
+
+void Controller::SetProblem(const std::string& key, std::string problem) {
+  auto it = status_.problems.find(key);
+  const std::string* before = it == status_.problems.end() ? nullptr : &it->second;
+  if (problem.empty()) {
+    if (before != nullptr) {
+      spdlog::info("NetworkPolicy {} is enforced in full again", key);
+      status_.problems.erase(it);
+    }
+    return;
+  }
+  if (before == nullptr || *before != problem) {
+    spdlog::warn("{}", problem);
+    status_.problems[key] = std::move(problem);
+  }
+}
+
+void Controller::Upsert(Kind kind, const kube::Json& object) {
+  absl::StatusOr<std::string> key = kube::ObjectKey(object);
+  if (!key.ok()) {
+    spdlog::warn("ignoring a {} without a name: {}", KindName(kind),
+                 std::string(key.status().message()));
+    return;
+  }
+  absl::MutexLock lock(&mu_);
+  switch (kind) {
+    case Kind::kNamespace: {
+      absl::StatusOr<Namespace> ns = ParseNamespace(object);
+      if (!ns.ok()) {
+        spdlog::warn("{}", std::string(ns.status().message()));
+        return;
+      }
+      Namespace& slot = model_.namespaces[*key];
+      if (slot == *ns) return;
+      slot = std::move(*ns);
+      break;
+    }
+    case Kind::kPod: {
+      absl::StatusOr<Pod> pod = ParsePod(object);
+      if (!pod.ok()) {
+        spdlog::warn("{}", std::string(pod.status().message()));
+        return;
+      }
+      auto it = model_.pods.find(*key);
+      if (it != model_.pods.end() && it->second == *pod) return;
+      // A pod without an address (yet) is kept all the same: its labels and node matter as soon
+      // as it has one, and dropping it would hide a later change.
+      model_.pods[*key] = std::move(*pod);
+      break;
+    }
+    case Kind::kPolicy: {
+      absl::StatusOr<Policy> policy = ParsePolicy(object);
+      if (!policy.ok()) {
+        SetProblem(*key, absl::StrCat(policy.status().message(),
+                                      "; the policy is ignored until it is fixed"));
+        if (model_.policies.erase(*key) == 0) return;
+        break;
+      }
+      // The parser's problem names the policy and the field.
+      SetProblem(*key, policy->problem.empty()
+                           ? ""
+                           : absl::StrCat(policy->problem,
+                                          "; the pods it selects are isolated and it allows "
+                                          "nothing until it is fixed"));
+      auto it = model_.policies.find(*key);
+      if (it != model_.policies.end() && it->second == *policy) return;
+      model_.policies[*key] = std::move(*policy);
+      break;
+    }
+  }
+  Changed();
+}
+
+void Controller::Remove(Kind kind, const kube::Json& last_known) {
+  absl::StatusOr<std::string> key = kube::ObjectKey(last_known);
+  if (!key.ok()) return;
+  absl::MutexLock lock(&mu_);
+  size_t erased = 0;
+  switch (kind) {
+    case Kind::kNamespace:
+      erased = model_.namespaces.erase(*key);
+      break;
+    case Kind::kPod:
+      erased = model_.pods.erase(*key);
+      break;
+    case Kind::kPolicy:
+      SetProblem(*key, "");
+      erased = model_.policies.erase(*key);
+      break;
+  }
+  if (erased > 0) Changed();
+}
+
+void Controller::MarkListed(Kind kind) {
+  absl::MutexLock lock(&mu_);
+  listed_ |= Bit(kind);
+  Changed();
+}
+
+bool Controller::Pending() const {
+  absl::MutexLock lock(&mu_);
+  return listed_ == kAllListed && version_ != applied_version_;
+}
+
+bool Controller::WaitPending(absl::Time deadline) const {
+  absl::MutexLock lock(&mu_);
+  const auto pending = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    return listed_ == kAllListed && version_ != applied_version_;
+  };
+  mu_.AwaitWithDeadline(absl::Condition(&pending), deadline);
+  return pending();
+}
+
+absl::Status Controller::Sync() {
+  absl::MutexLock sync_lock(&sync_mu_);
+  Model model;
+  uint64_t version;
+  {
+    absl::MutexLock lock(&mu_);
+    if (listed_ != kAllListed || version_ == applied_version_) return absl::OkStatus();
+    model = model_;
+    version = version_;
+  }
+  const absl::Time start = absl::Now();
+  nft::Table desired = Compile(model, options_);
+  absl::Status status;
+  if (!applied_table_.has_value()) {
+    // First sync, or after a failure: start from what the kernel holds (a table left by the
+    // previous weave-npc is reconciled, not flushed).
+    absl::StatusOr<std::optional<nft::Table>> current =
+        backend_->Dump(desired.family, desired.name);
+    status = current.status();
+    if (status.ok()) applied_table_ = std::move(*current);
+  }
+  if (status.ok()) status = backend_->Apply(nft::Plan(applied_table_, desired));
+  int rules = 0;
+  int elements = 0;
+  for (const nft::Chain& chain : desired.chains) rules += chain.rules.size();
+  for (const nft::Set& set : desired.sets) elements += set.elements.size();
+  const int chains = static_cast<int>(desired.chains.size());
+  const int sets = static_cast<int>(desired.sets.size());
+  if (status.ok()) {
+    applied_table_ = nft::Normalize(std::move(desired));
+  } else {
+    applied_table_.reset();
+  }
+
+  absl::MutexLock lock(&mu_);
+  if (!status.ok()) {
+    ++status_.sync_errors;
+    status_.last_error = std::string(status.message());
+    return absl::Status(status.code(),
+                        absl::StrCat("applying table inet ", kTableName, ": ", status.message()));
+  }
+  applied_version_ = version;
+  ++status_.syncs;
+  status_.last_error.clear();
+  status_.last_sync = absl::Now();
+  status_.last_sync_took = status_.last_sync - start;
+  status_.ready = true;
+  status_.namespaces = static_cast<int>(model.namespaces.size());
+  status_.pods = 0;
+  for (const auto& [key, pod] : model.pods) status_.pods += pod.Addressable() ? 1 : 0;
+  status_.policies = static_cast<int>(model.policies.size());
+  status_.chains = chains;
+  status_.rules = rules;
+  status_.sets = sets;
+  status_.elements = elements;
+  return absl::OkStatus();
+}
+
+ControllerStatus Controller::status() const {
+  absl::MutexLock lock(&mu_);
+  return status_;
+}
+
+}  // namespace weave::npc

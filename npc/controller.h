@@ -1,0 +1,106 @@
+// The controller: Kubernetes objects in, one nftables transaction out.
+//
+// Watches (three Reflectors, or a test) feed namespaces, pods and NetworkPolicies into the model;
+// Sync() compiles the model for this node, plans the change against what the backend holds and
+// applies it as one transaction. A policy it cannot read is reported (one log line, the
+// `weavenpc_unenforceable_policies` gauge, status()) and never stops the others:
+//  - metadata or spec.podSelector unreadable: the policy is skipped (it selects nothing we can
+//    know);
+//  - anything else wrong (a bad peer selector, an unknown protocol, ...): it still isolates the
+//    pods it selects, and allows nothing (fail closed).
+// Nothing is applied until every watch has delivered its first complete list (Ready()), so a
+// partial model never opens or closes traffic.
+//
+// Thread-safe: the handlers may be called from several watch threads while Sync runs on another.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/kube/reflector.h"
+#include "common/nft/backend.h"
+#include "npc/compiler/compiler.h"
+#include "npc/model/model.h"
+
+namespace weave::npc {
+
+struct ControllerStatus {
+  int namespaces = 0;
+  int pods = 0;                     // with an address
+  int policies = 0;                 // enforced (including fail-closed ones)
+  std::map<std::string, std::string> problems;  // "ns/name" -> why it is not fully enforced
+  int chains = 0;
+  int rules = 0;
+  int sets = 0;
+  int elements = 0;
+  uint64_t syncs = 0;               // transactions applied
+  uint64_t sync_errors = 0;         // transactions the backend refused
+  std::string last_error;
+  absl::Time last_sync = absl::InfinitePast();
+  absl::Duration last_sync_took;
+  bool ready = false;               // every watch has synced and the first sync was applied
+};
+
+class Controller {
+ public:
+  enum class Kind { kNamespace, kPod, kPolicy };
+
+  Controller(nft::Backend* backend, CompileOptions options);
+
+  // The object changed or appeared (`object` as the API server sent it).
+  void Upsert(Kind kind, const kube::Json& object);
+  void Remove(Kind kind, const kube::Json& last_known);
+  // The watch of `kind` has delivered its first complete list.
+  void MarkListed(Kind kind);
+
+  // Whether there is a model change not yet applied, once every kind is listed.
+  bool Pending() const;
+  // Compiles, plans and applies. OK and nothing sent when nothing changed or not every kind is
+  // listed yet.
+  absl::Status Sync();
+  // Blocks until Pending() or `deadline`; returns Pending().
+  bool WaitPending(absl::Time deadline) const;
+
+  ControllerStatus status() const;
+
+  // A kube::EventHandler feeding one kind into this controller.
+  class Handler : public kube::EventHandler {
+   public:
+    Handler(Controller* controller, Kind kind) : controller_(controller), kind_(kind) {}
+    void OnAdd(const kube::Json& object) override { controller_->Upsert(kind_, object); }
+    void OnUpdate(const kube::Json&, const kube::Json& object) override {
+      controller_->Upsert(kind_, object);
+    }
+    void OnDelete(const kube::Json& object) override { controller_->Remove(kind_, object); }
+    void OnSynced() override { controller_->MarkListed(kind_); }
+
+   private:
+    Controller* controller_;
+    Kind kind_;
+  };
+
+ private:
+  void Changed() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SetProblem(const std::string& key, std::string problem) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  nft::Backend* const backend_;
+  const CompileOptions options_;
+  absl::Mutex sync_mu_;  // one Sync at a time; taken before mu_
+  // The table as last applied, so that a pod event costs a compile and a small transaction, not
+  // a dump of the whole table; cleared by a failure (the next Sync reads the backend again).
+  std::optional<nft::Table> applied_table_ ABSL_GUARDED_BY(sync_mu_);
+  mutable absl::Mutex mu_;
+  Model model_ ABSL_GUARDED_BY(mu_);
+  uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;  // bumped by every model change
+  uint64_t applied_version_ ABSL_GUARDED_BY(mu_) = 0;
+  int listed_ ABSL_GUARDED_BY(mu_) = 0;        // bit per Kind
+  ControllerStatus status_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace weave::npc

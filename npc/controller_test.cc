@@ -1,0 +1,159 @@
+#include "npc/controller.h"
+
+#include <catch2/catch.hpp>
+
+#include "common/nft/fake_backend.h"
+
+namespace weave::npc {
+namespace {
+
+using Json = nlohmann::json;
+using Kind = Controller::Kind;
+
+Json NamespaceObject(const std::string& name) {
+  return {{"metadata", {{"name", name}, {"labels", {{"kubernetes.io/metadata.name", name}}}}}};
+}
+
+Json PodObject(const std::string& ns, const std::string& name, const std::string& ip) {
+  Json pod = Json::parse(R"({"metadata": {"labels": {"app": "web"}}, "spec": {"nodeName": "node-1",
+      "containers": [{"name": "c", "ports": [{"name": "http", "containerPort": 8080}]}]},
+      "status": {"phase": "Running"}})");
+  pod["metadata"]["namespace"] = ns;
+  pod["metadata"]["name"] = name;
+  pod["status"]["podIP"] = ip;
+  return pod;
+}
+
+Json PolicyObject(const std::string& name, const Json& spec) {
+  return {{"apiVersion", "networking.k8s.io/v1"},
+          {"kind", "NetworkPolicy"},
+          {"metadata", {{"namespace", "x"}, {"name", name}}},
+          {"spec", spec}};
+}
+
+const Json kAllowHttp = Json::parse(
+    R"({"podSelector": {"matchLabels": {"app": "web"}},
+        "ingress": [{"ports": [{"port": "http"}]}]})");
+
+const Json kBadSelector = Json::parse(
+    R"({"podSelector": {},
+        "ingress": [{"from": [{"podSelector": {"matchExpressions":
+            [{"key": "app", "operator": "Near", "values": ["web"]}]}}]}]})");
+
+struct Fixture {
+  nft::FakeBackend backend;
+  Controller controller{&backend, CompileOptions{.node = "node-1"}};
+
+  void ListAll() {
+    controller.Upsert(Kind::kNamespace, NamespaceObject("x"));
+    controller.Upsert(Kind::kPod, PodObject("x", "a", "10.32.0.2"));
+    controller.Upsert(Kind::kPolicy, PolicyObject("allow-http", kAllowHttp));
+    for (Kind kind : {Kind::kNamespace, Kind::kPod, Kind::kPolicy}) controller.MarkListed(kind);
+  }
+  nft::Table Table() { return **backend.Dump(nft::Family::kInet, kTableName); }
+};
+
+TEST_CASE("Controller: nothing is applied until every watch has listed") {
+  Fixture f;
+  f.controller.Upsert(Kind::kNamespace, NamespaceObject("x"));
+  f.controller.MarkListed(Kind::kNamespace);
+  f.controller.MarkListed(Kind::kPod);
+  CHECK(!f.controller.Pending());
+  REQUIRE(f.controller.Sync().ok());
+  CHECK(f.backend.applied().empty());
+  CHECK(!f.controller.status().ready);
+
+  f.controller.MarkListed(Kind::kPolicy);
+  CHECK(f.controller.Pending());
+  REQUIRE(f.controller.Sync().ok());
+  CHECK(f.backend.applied().size() == 1);
+  CHECK(f.controller.status().ready);
+  CHECK(!f.controller.Pending());
+}
+
+TEST_CASE("Controller: a pod event becomes element updates") {
+  Fixture f;
+  f.ListAll();
+  REQUIRE(f.controller.Sync().ok());
+  CHECK(f.Table().FindSet("in.x.allow-http.0.np")->elements.size() == 1);
+
+  f.controller.Upsert(Kind::kPod, PodObject("x", "b", "10.32.0.3"));
+  REQUIRE(f.controller.Sync().ok());
+  const nft::Transaction last = f.backend.applied().back();
+  for (const nft::Operation& operation : last.operations) {
+    INFO(nft::Describe(operation));
+    CHECK(std::holds_alternative<nft::AddElements>(operation));
+  }
+  CHECK(f.Table().FindSet("in.x.allow-http.0.np")->elements.size() == 2);
+
+  // The same object again changes nothing and sends nothing.
+  const size_t applied = f.backend.applied().size();
+  f.controller.Upsert(Kind::kPod, PodObject("x", "b", "10.32.0.3"));
+  CHECK(!f.controller.Pending());
+  REQUIRE(f.controller.Sync().ok());
+  CHECK(f.backend.applied().size() == applied);
+
+  f.controller.Remove(Kind::kPod, PodObject("x", "b", "10.32.0.3"));
+  REQUIRE(f.controller.Sync().ok());
+  CHECK(f.Table().FindSet("in.x.allow-http.0.np")->elements.size() == 1);
+  CHECK(f.controller.status().pods == 1);
+}
+
+TEST_CASE("Controller: a policy with an invalid selector is reported and the others stay") {
+  Fixture f;
+  f.ListAll();
+  REQUIRE(f.controller.Sync().ok());
+  const nft::Table before = f.Table();
+
+  f.controller.Upsert(Kind::kPolicy, PolicyObject("broken", kBadSelector));
+  REQUIRE(f.controller.Sync().ok());
+  const ControllerStatus status = f.controller.status();
+  REQUIRE(status.problems.count("x/broken") == 1);
+  CHECK(status.problems.at("x/broken").find("\"Near\"") != std::string::npos);
+  CHECK(status.policies == 2);
+
+  const nft::Table after = f.Table();
+  for (const char* chain : {"in.x.allow-http"}) {
+    REQUIRE(after.FindChain(chain) != nullptr);
+    CHECK(*after.FindChain(chain) == *before.FindChain(chain));
+  }
+  CHECK(*after.FindSet("in.x.allow-http.0.np") == *before.FindSet("in.x.allow-http.0.np"));
+  // The broken policy isolates what it selects and allows nothing.
+  REQUIRE(after.FindChain("in.x.broken") != nullptr);
+  CHECK(after.FindChain("in.x.broken")->rules.empty());
+
+  // Fixed, it is no longer reported.
+  f.controller.Upsert(Kind::kPolicy,
+                      PolicyObject("broken", Json::parse(R"({"podSelector": {}})")));
+  REQUIRE(f.controller.Sync().ok());
+  CHECK(f.controller.status().problems.empty());
+}
+
+TEST_CASE("Controller: a policy whose podSelector cannot be read is skipped and reported") {
+  Fixture f;
+  f.ListAll();
+  REQUIRE(f.controller.Sync().ok());
+  f.controller.Upsert(
+      Kind::kPolicy,
+      PolicyObject("unreadable", Json::parse(R"({"podSelector": {"matchLabels": {"app": 7}}})")));
+  REQUIRE(f.controller.Sync().ok());
+  CHECK(f.controller.status().problems.count("x/unreadable") == 1);
+  CHECK(f.Table().FindChain("in.x.unreadable") == nullptr);
+  f.controller.Remove(Kind::kPolicy, PolicyObject("unreadable", Json::object()));
+  CHECK(f.controller.status().problems.empty());
+}
+
+TEST_CASE("Controller: a refused transaction is an error, counted, and retried") {
+  Fixture f;
+  f.ListAll();
+  f.backend.FailNextApply(absl::UnavailableError("netlink: ENOBUFS"));
+  absl::Status status = f.controller.Sync();
+  CHECK(std::string(status.message()) == "applying table inet weave-npc: netlink: ENOBUFS");
+  CHECK(f.controller.status().sync_errors == 1);
+  CHECK(f.controller.Pending());
+  REQUIRE(f.controller.Sync().ok());
+  CHECK(f.controller.status().last_error.empty());
+}
+
+}  // namespace
+}  // namespace weave::npc
