@@ -31,7 +31,7 @@ const char* KindName(Controller::Kind kind) {
 }  // namespace
 
 Controller::Controller(nft::Backend* backend, CompileOptions options)
-    : backend_(backend), options_(std::move(options)) {}
+    : backend_(backend), options_(options), compiler_(std::move(options)) {}
 
 void Controller::Changed() { ++version_; }
 
@@ -158,7 +158,11 @@ absl::Status Controller::Sync() {
     version = version_;
   }
   const absl::Time start = absl::Now();
-  nft::Table desired = Compile(model, options_);
+  const int namespaces = static_cast<int>(model.namespaces.size());
+  const int policies = static_cast<int>(model.policies.size());
+  int pods = 0;
+  for (const auto& [key, pod] : model.pods) pods += pod.Addressable() ? 1 : 0;
+  nft::Table desired = compiler_.Compile(std::move(model));
   absl::Status status;
   if (!applied_table_.has_value()) {
     // First sync, or after a failure: start from what the kernel holds (a table left by the
@@ -194,10 +198,9 @@ absl::Status Controller::Sync() {
   status_.last_sync = absl::Now();
   status_.last_sync_took = status_.last_sync - start;
   status_.ready = true;
-  status_.namespaces = static_cast<int>(model.namespaces.size());
-  status_.pods = 0;
-  for (const auto& [key, pod] : model.pods) status_.pods += pod.Addressable() ? 1 : 0;
-  status_.policies = static_cast<int>(model.policies.size());
+  status_.namespaces = namespaces;
+  status_.pods = pods;
+  status_.policies = policies;
   status_.chains = chains;
   status_.rules = rules;
   status_.sets = sets;

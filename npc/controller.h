@@ -95,6 +95,7 @@ class Controller {
   // The table as last applied, so that a pod event costs a compile and a small transaction, not
   // a dump of the whole table; cleared by a failure (the next Sync reads the backend again).
   std::optional<nft::Table> applied_table_ ABSL_GUARDED_BY(sync_mu_);
+  Compiler compiler_ ABSL_GUARDED_BY(sync_mu_);
   mutable absl::Mutex mu_;
   Model model_ ABSL_GUARDED_BY(mu_);
   uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;  // bumped by every model change

@@ -209,27 +209,31 @@ std::vector<nft::Element> Hosts(const std::vector<const Pod*>& pods) {
   return out;
 }
 
+using compiler_internal::CachedOutput;
+using compiler_internal::PolicyOutput;
+
 // Compiles one direction of one policy: its chain, its sets, and the pods it isolates.
 class PolicyCompiler {
  public:
   PolicyCompiler(const Index& index, const Policy& policy, Direction direction)
       : index_(index), policy_(policy), direction_(direction) {}
 
-  void Compile(nft::Table& table, std::vector<const Pod*>& isolated) {
+  PolicyOutput Compile() {
+    PolicyOutput out;
     const std::string chain_name = direction_ == Direction::kIngress
                                        ? IngressChainName(policy_)
                                        : EgressChainName(policy_);
     const std::vector<const Pod*> selected = index_.Selected(policy_);
-    isolated.insert(isolated.end(), selected.begin(), selected.end());
-    table.sets.push_back(AddressSet(chain_name + ".sel", false, Hosts(selected)));
+    out.isolated = Hosts(selected);
+    out.sets.push_back(AddressSet(chain_name + ".sel", false, out.isolated));
 
-    nft::Chain chain{chain_name, std::nullopt, {}};
+    out.chain = nft::Chain{chain_name, std::nullopt, {}};
     const std::vector<PolicyRule>& rules =
         direction_ == Direction::kIngress ? policy_.ingress_rules : policy_.egress_rules;
     for (size_t i = 0; i < rules.size(); ++i) {
-      CompileRule(rules[i], absl::StrCat(chain_name, ".", i), selected, table, chain);
+      CompileRule(rules[i], absl::StrCat(chain_name, ".", i), selected, out.sets, out.chain);
     }
-    table.chains.push_back(std::move(chain));
+    return out;
   }
 
  private:
@@ -238,7 +242,7 @@ class PolicyCompiler {
   }
 
   void CompileRule(const PolicyRule& rule, const std::string& set_prefix,
-                   const std::vector<const Pod*>& selected, nft::Table& table,
+                   const std::vector<const Pod*>& selected, std::vector<nft::Set>& sets,
                    nft::Chain& chain) {
     std::vector<const Pod*> peer_pods;
     std::optional<nft::Match> peer_match;
@@ -252,7 +256,7 @@ class PolicyCompiler {
         }
       }
       for (const Pod* pod : peer_pods) networks.push_back(net::Cidr(*pod->ip, 32));
-      table.sets.push_back(AddressSet(set_prefix, true, Intervals(std::move(networks))));
+      sets.push_back(AddressSet(set_prefix, true, Intervals(std::move(networks))));
       peer_match = nft::InSet(PeerField(), set_prefix);
     }
     const auto add_rule = [&](std::vector<nft::Statement> statements) {
@@ -309,8 +313,8 @@ class PolicyCompiler {
       }
     }
     const std::string set_name = set_prefix + ".np";
-    table.sets.push_back(nft::Set{set_name, nft::SetKeyType::kIpv4AddrProtoService, false, false,
-                                  nft::SortedElements(std::move(elements))});
+    sets.push_back(nft::Set{set_name, nft::SetKeyType::kIpv4AddrProtoService, false, false,
+                            nft::SortedElements(std::move(elements))});
     nft::Rule out;
     if (direction_ == Direction::kIngress && peer_match.has_value()) {
       out.statements.push_back(*peer_match);
@@ -360,8 +364,85 @@ nft::Chain BaseChain(Direction direction, const std::vector<const Policy*>& poli
 std::string IngressChainName(const Policy& policy) { return ChainName("in.", policy); }
 std::string EgressChainName(const Policy& policy) { return ChainName("eg.", policy); }
 
-nft::Table Compile(const Model& model, const CompileOptions& options) {
-  const Index index(model, options);
+namespace {
+
+// Whether `pod` (one version of a changed pod) can change what `policy` compiles to in
+// `direction`: it is, or would be, one of the pods it selects here, or one of its peers (also
+// through an ipBlock, for named ports).
+bool Concerns(const Policy& policy, Direction direction, const Pod& pod, const Model& model,
+              const CompileOptions& options) {
+  if (!pod.Addressable()) return false;
+  if (pod.ns == policy.ns && pod.node == options.node && policy.pod_selector.Matches(pod.labels)) {
+    return true;
+  }
+  const std::vector<PolicyRule>& rules =
+      direction == Direction::kIngress ? policy.ingress_rules : policy.egress_rules;
+  for (const PolicyRule& rule : rules) {
+    const bool named = std::any_of(rule.ports.begin(), rule.ports.end(), [](const PolicyPort& p) {
+      return std::holds_alternative<std::string>(p.port);
+    });
+    if (rule.peers.empty() && named && direction == Direction::kEgress) return true;
+    for (const PolicyPeer& peer : rule.peers) {
+      if (peer.ip_block.has_value()) {
+        if (named && direction == Direction::kEgress && InBlock(*pod.ip, *peer.ip_block)) {
+          return true;
+        }
+        continue;
+      }
+      if (peer.pod_selector.has_value() && !peer.pod_selector->Matches(pod.labels)) continue;
+      if (!peer.namespace_selector.has_value()) {
+        if (pod.ns == policy.ns) return true;
+        continue;
+      }
+      auto ns = model.namespaces.find(pod.ns);
+      Labels unknown = {{kMetadataNameLabel, pod.ns}};
+      if (peer.namespace_selector->Matches(ns == model.namespaces.end() ? unknown
+                                                                        : ns->second.labels)) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+// The pods that differ between two models, each version that exists.
+std::vector<const Pod*> ChangedPods(const Model& before, const Model& after) {
+  std::vector<const Pod*> out;
+  auto a = before.pods.begin();
+  auto b = after.pods.begin();
+  while (a != before.pods.end() || b != after.pods.end()) {
+    if (b == after.pods.end() || (a != before.pods.end() && a->first < b->first)) {
+      out.push_back(&a->second);
+      ++a;
+    } else if (a == before.pods.end() || b->first < a->first) {
+      out.push_back(&b->second);
+      ++b;
+    } else {
+      if (!(a->second == b->second)) {
+        out.push_back(&a->second);
+        out.push_back(&b->second);
+      }
+      ++a;
+      ++b;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Compiler::Compiler(CompileOptions options) : options_(std::move(options)) {}
+Compiler::~Compiler() = default;
+
+nft::Table Compiler::Compile(Model model) {
+  const Index index(model, options_);
+  // What can be kept from the previous compile: a policy's output depends on the policy, the
+  // namespaces' labels and the pods it selects or names as peers. A namespace change (rare)
+  // recompiles everything; a pod change only the policies it concerns.
+  const bool keep = previous_.has_value() && previous_->namespaces == model.namespaces;
+  std::vector<const Pod*> changed;
+  if (keep) changed = ChangedPods(*previous_, model);
+
   nft::Table table{nft::Family::kInet, kTableName, {}, {}};
   table.sets.push_back(AddressSet(kIngressIsolated, false, {}));
   table.sets.push_back(AddressSet(kEgressIsolated, false, {}));
@@ -371,23 +452,47 @@ nft::Table Compile(const Model& model, const CompileOptions& options) {
   for (const auto& [key, policy] : model.policies) {
     if (policy.ingress) ingress_policies.push_back(&policy);
     // Legacy mode enforces ingress only, and isolates by namespace annotation.
-    if (policy.egress && !options.legacy_netpol) egress_policies.push_back(&policy);
+    if (policy.egress && !options_.legacy_netpol) egress_policies.push_back(&policy);
   }
-  table.chains.push_back(BaseChain(Direction::kEgress, egress_policies, options));
-  table.chains.push_back(BaseChain(Direction::kIngress, ingress_policies, options));
+  table.chains.push_back(BaseChain(Direction::kEgress, egress_policies, options_));
+  table.chains.push_back(BaseChain(Direction::kIngress, ingress_policies, options_));
 
-  std::vector<const Pod*> ingress_isolated;
-  std::vector<const Pod*> egress_isolated;
-  for (const Policy* policy : ingress_policies) {
-    PolicyCompiler(index, *policy, Direction::kIngress).Compile(table, ingress_isolated);
-  }
-  for (const Policy* policy : egress_policies) {
-    PolicyCompiler(index, *policy, Direction::kEgress).Compile(table, egress_isolated);
-  }
-  if (options.legacy_netpol) ingress_isolated = index.LegacyIsolated();
-  table.sets[0].elements = nft::SortedElements(Hosts(ingress_isolated));
-  table.sets[1].elements = nft::SortedElements(Hosts(egress_isolated));
+  std::map<std::string, CachedOutput> ingress_cache;
+  std::map<std::string, CachedOutput> egress_cache;
+  std::vector<nft::Element> isolated[2];
+  const auto add = [&](const std::vector<const Policy*>& policies, Direction direction,
+                       std::map<std::string, CachedOutput>& cache,
+                       std::map<std::string, CachedOutput>& next) {
+    for (const Policy* policy : policies) {
+      auto cached = cache.find(policy->Key());
+      const bool reuse = keep && cached != cache.end() && cached->second.policy == *policy &&
+                         std::none_of(changed.begin(), changed.end(), [&](const Pod* pod) {
+                           return Concerns(*policy, direction, *pod, model, options_);
+                         });
+      CachedOutput entry = reuse ? std::move(cached->second)
+                                 : CachedOutput{*policy,
+                                                PolicyCompiler(index, *policy, direction).Compile()};
+      table.chains.push_back(entry.output.chain);
+      for (const nft::Set& set : entry.output.sets) table.sets.push_back(set);
+      std::vector<nft::Element>& out = isolated[direction == Direction::kIngress ? 0 : 1];
+      out.insert(out.end(), entry.output.isolated.begin(), entry.output.isolated.end());
+      next.insert_or_assign(policy->Key(), std::move(entry));
+    }
+  };
+  add(ingress_policies, Direction::kIngress, ingress_, ingress_cache);
+  add(egress_policies, Direction::kEgress, egress_, egress_cache);
+  ingress_ = std::move(ingress_cache);
+  egress_ = std::move(egress_cache);
+
+  if (options_.legacy_netpol) isolated[0] = Hosts(index.LegacyIsolated());
+  table.sets[0].elements = nft::SortedElements(std::move(isolated[0]));
+  table.sets[1].elements = nft::SortedElements(std::move(isolated[1]));
+  previous_ = std::move(model);
   return table;
+}
+
+nft::Table Compile(const Model& model, const CompileOptions& options) {
+  return Compiler(options).Compile(model);
 }
 
 }  // namespace weave::npc

@@ -28,7 +28,10 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "common/nft/ruleset.h"
 #include "npc/model/model.h"
@@ -46,6 +49,38 @@ struct CompileOptions {
 
 // The whole table for `options.node`. Deterministic: equal inputs give equal tables.
 nft::Table Compile(const Model& model, const CompileOptions& options);
+
+namespace compiler_internal {
+// What one direction of one policy contributes to the table.
+struct PolicyOutput {
+  nft::Chain chain;
+  std::vector<nft::Set> sets;           // ".sel" first
+  std::vector<nft::Element> isolated;   // this node's pods it selects
+};
+struct CachedOutput {
+  Policy policy;
+  PolicyOutput output;
+};
+}  // namespace compiler_internal
+
+// Compile() for a model that changes a little at a time: every call returns exactly what
+// Compile(model, options) returns, but reuses the output of each policy that the change
+// (compared with the previous call's model) cannot have touched. A pod event recompiles only the
+// policies that select the pod or name it as a peer; a namespace change recompiles all.
+// Not thread-safe.
+class Compiler {
+ public:
+  explicit Compiler(CompileOptions options);
+  ~Compiler();
+
+  nft::Table Compile(Model model);
+
+ private:
+  CompileOptions options_;
+  std::optional<Model> previous_;
+  std::map<std::string, compiler_internal::CachedOutput> ingress_;  // by policy key
+  std::map<std::string, compiler_internal::CachedOutput> egress_;
+};
 
 // The chain names of a policy's ingress and egress rules ("in.x.allow-web"); long names are
 // shortened with a hash so that every derived name fits nftables' limit.

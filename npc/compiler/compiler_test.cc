@@ -1,6 +1,7 @@
 #include "npc/compiler/compiler.h"
 
 #include <catch2/catch.hpp>
+#include <random>
 
 #include "common/nft/fake_backend.h"
 #include "common/nft/plan.h"
@@ -267,6 +268,105 @@ TEST_CASE("Compile: legacy mode isolates annotated namespaces for ingress only")
   CHECK(table.FindSet("ingress-isolated")->elements.size() == 2);
   CHECK(table.FindSet("egress-isolated")->elements.empty());
   CHECK(table.FindChain(EgressChainName(policy)) == nullptr);
+}
+
+}  // namespace
+}  // namespace weave::npc
+
+namespace weave::npc {
+namespace {
+
+// Random pod, namespace and policy churn: the incremental compiler must always give what a
+// full compile gives.
+TEST_CASE("Compiler: incremental compiles equal full compiles under random churn") {
+  std::mt19937 random(7);
+  const auto pick = [&](int n) { return static_cast<int>(random() % n); };
+  Model model = SmallModel();
+  model.namespaces["z"] = {"z", {{"kubernetes.io/metadata.name", "z"}, {"team", "red"}}};
+  const std::vector<std::string> namespaces = {"x", "y", "z"};
+  const std::vector<std::string> values = {"a", "b", "c"};
+  const auto random_policy = [&](int i) {
+    Policy policy;
+    policy.ns = namespaces[pick(3)];
+    policy.name = "p" + std::to_string(i);
+    policy.pod_selector = Select("pod", values[pick(3)]);
+    policy.ingress = pick(2) == 0;
+    policy.egress = !policy.ingress || pick(2) == 0;
+    for (std::vector<PolicyRule>* rules : {&policy.ingress_rules, &policy.egress_rules}) {
+      PolicyRule rule;
+      PolicyPeer peer;
+      switch (pick(4)) {
+        case 0:
+          peer.pod_selector = Select("pod", values[pick(3)]);
+          break;
+        case 1:
+          peer.namespace_selector = Select("team", pick(2) ? "blue" : "red");
+          break;
+        case 2:
+          peer.namespace_selector = LabelSelector{};
+          peer.pod_selector = Select("pod", values[pick(3)]);
+          break;
+        default:
+          peer.ip_block = IpBlock{Net("10.32.0.0/28"), {Net("10.32.0.4/30")}};
+      }
+      rule.peers.push_back(peer);
+      if (pick(2)) rule.ports.push_back(PolicyPort{Protocol::kTcp, std::string("http"), {}});
+      if (pick(2)) rule.ports.push_back(PolicyPort{Protocol::kUdp, uint16_t{53}, {}});
+      rules->push_back(rule);
+    }
+    return policy;
+  };
+  for (int i = 0; i < 4; ++i) {
+    Policy policy = random_policy(i);
+    model.policies[policy.Key()] = policy;
+  }
+  for (const std::string node : {"node-1", "node-2"}) {
+    Compiler compiler({.node = node});
+    for (int step = 0; step < 300; ++step) {
+      switch (pick(6)) {
+        case 0: {  // a new pod, or one replaced
+          Pod pod = MakePod(namespaces[pick(3)], "p" + std::to_string(pick(12)),
+                            ("10.32.0." + std::to_string(2 + pick(14))).c_str(),
+                            pick(2) ? "node-1" : "node-2");
+          pod.labels["pod"] = values[pick(3)];
+          if (pick(3) == 0) pod.ports.clear();
+          model.pods[pod.Key()] = pod;
+          break;
+        }
+        case 1:  // a pod goes
+          if (!model.pods.empty()) {
+            auto it = model.pods.begin();
+            std::advance(it, pick(static_cast<int>(model.pods.size())));
+            model.pods.erase(it);
+          }
+          break;
+        case 2:  // a pod is relabelled, loses its address or terminates
+          if (!model.pods.empty()) {
+            auto it = model.pods.begin();
+            std::advance(it, pick(static_cast<int>(model.pods.size())));
+            const int what = pick(3);
+            if (what == 0) it->second.labels["pod"] = values[pick(3)];
+            if (what == 1) it->second.ip.reset();
+            if (what == 2) it->second.terminated = true;
+          }
+          break;
+        case 3:  // a namespace is relabelled
+          model.namespaces[namespaces[pick(3)]].labels["team"] = pick(2) ? "blue" : "red";
+          break;
+        case 4: {  // a policy is created or replaced
+          Policy policy = random_policy(pick(6));
+          model.policies[policy.Key()] = policy;
+          break;
+        }
+        default:  // a policy goes
+          if (!model.policies.empty()) model.policies.erase(model.policies.begin());
+      }
+      const nft::Table incremental = compiler.Compile(model);
+      const nft::Table full = Compile(model, {.node = node});
+      INFO("node " << node << " step " << step);
+      REQUIRE(incremental == full);
+    }
+  }
 }
 
 }  // namespace

@@ -176,7 +176,12 @@ absl::Status CompiledDataPath::Enforce(const Model& model) {
     Node& node = nodes_[name];
     CompileOptions options = options_;
     options.node = name;
-    const nft::Table desired = Compile(model, options);
+    if (node.compiler == nullptr) node.compiler = std::make_unique<Compiler>(options);
+    const nft::Table desired = node.compiler->Compile(model);
+    if (!(desired == Compile(model, options))) {
+      return absl::InternalError(absl::StrCat(
+          "node ", name, ": the incremental compiler's table differs from a full compile"));
+    }
     auto current = node.backend->Dump(desired.family, desired.name);
     if (!current.ok()) return current.status();
     const nft::Transaction transaction = nft::Plan(*current, desired);

@@ -52,6 +52,7 @@ class CompiledDataPath : public DataPath {
 
  private:
   struct Node {
+    std::unique_ptr<Compiler> compiler;  // incremental, checked against Compile() every step
     std::unique_ptr<nft::FakeBackend> backend = std::make_unique<nft::FakeBackend>();
     std::string text;
     std::optional<Ruleset> ruleset;
