@@ -72,8 +72,14 @@ class RuleDecoder {
     return e;
   }
 
+  // Whether the register attribute names the first register: NFT_REG_1, or NFT_REG32_00 for the
+  // same bytes (nft uses the former, also in concatenations, and the kernel dumps it so).
   static bool Reg1(const nftnl_expr* e, uint16_t attr) {
-    return nftnl_expr_is_set(e, attr) && nftnl_expr_get_u32(e, attr) == NFT_REG_1;
+    return IsReg(e, attr, NFT_REG_1) || IsReg(e, attr, NFT_REG32_00);
+  }
+
+  static bool IsReg(const nftnl_expr* e, uint16_t attr, uint32_t reg) {
+    return nftnl_expr_is_set(e, attr) && nftnl_expr_get_u32(e, attr) == reg;
   }
 
   void Emit(Statement statement) { out_.push_back(std::move(statement)); }
@@ -144,12 +150,29 @@ class RuleDecoder {
     if (base == NFT_PAYLOAD_NETWORK_HEADER && (offset == 12 || offset == 16) && length >= 1 &&
         length <= 4) {
       pending_ipv4_check_ = false;
+      if (offset == 16 && length == 4 && NextLoadsL4ProtoAndPort()) {
+        next_ += 2;
+        return DecodeCompare(Field::kIpDaddrL4ProtoThDport);  // Only a lookup decodes.
+      }
       return DecodeAddress(offset == 12 ? Field::kIpSaddr : Field::kIpDaddr, length);
     }
     if (base == NFT_PAYLOAD_TRANSPORT_HEADER && offset == 2 && length == 2) {
       return DecodeCompare(Field::kThDport);
     }
     return Unsupported(absl::StrCat("payload ", base, "+", offset, "/", length));
+  }
+
+  // After `ip daddr` into the first register: meta l4proto into the second 32-bit register and
+  // th dport into the third, the rest of the key of `ip daddr . meta l4proto . th dport`.
+  bool NextLoadsL4ProtoAndPort() const {
+    const nftnl_expr* meta = Peek("meta");
+    const nftnl_expr* port = Peek("payload", 1);
+    return meta != nullptr && port != nullptr && IsReg(meta, NFTNL_EXPR_META_DREG, NFT_REG32_01) &&
+           nftnl_expr_get_u32(meta, NFTNL_EXPR_META_KEY) == NFT_META_L4PROTO &&
+           IsReg(port, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG32_02) &&
+           nftnl_expr_get_u32(port, NFTNL_EXPR_PAYLOAD_BASE) == NFT_PAYLOAD_TRANSPORT_HEADER &&
+           nftnl_expr_get_u32(port, NFTNL_EXPR_PAYLOAD_OFFSET) == 2 &&
+           nftnl_expr_get_u32(port, NFTNL_EXPR_PAYLOAD_LEN) == 2;
   }
 
   static Op OpOf(uint32_t cmp_op) { return cmp_op == NFT_CMP_NEQ ? Op::kNeq : Op::kEq; }
@@ -478,6 +501,15 @@ absl::StatusOr<Element> SingleElement(SetKeyType type, const std::string& key) {
       const std::string name = key.substr(0, key.find('\0'));
       if (name.empty()) return absl::InvalidArgumentError("empty interface name in a set");
       return Ifname{name};
+    }
+    case SetKeyType::kIpv4AddrProtoService: {
+      // Address, protocol and port, each in its own 4 bytes (see ElementKey).
+      if (key.substr(5, 3) != std::string(3, '\0') || key.substr(10) != std::string(2, '\0')) {
+        return absl::InvalidArgumentError("set element key with non-zero padding");
+      }
+      return AddrProtoPort{net::Ipv4(static_cast<uint32_t>(KeyNumber(type, key.substr(0, 4)))),
+                           L4Proto{static_cast<uint8_t>(key[4])},
+                           static_cast<uint16_t>(KeyNumber(type, key.substr(8, 2)))};
     }
   }
   return absl::InvalidArgumentError("unknown key type");

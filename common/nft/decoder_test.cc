@@ -124,6 +124,54 @@ TEST_CASE("plain elements decode by key type") {
   CHECK(marks == std::vector<Element>{Mark{0x4000}});
   CHECK(DecodeElements(SetKeyType::kMark, false, {{"ab", false}}).status().code() ==
         absl::StatusCode::kInvalidArgument);
+
+  const AddrProtoPort dns{testdata::Addr("10.32.0.10"), kUdp, 53};
+  const AddrProtoPort web{testdata::Addr("10.32.0.5"), kTcp, 8080};
+  ASSIGN_OR_REQUIRE(const std::vector<Element> triples,
+                    DecodeElements(SetKeyType::kIpv4AddrProtoService, false,
+                                   {{ElementKey(SetKeyType::kIpv4AddrProtoService, dns), false},
+                                    {ElementKey(SetKeyType::kIpv4AddrProtoService, web), false}}));
+  CHECK(triples == std::vector<Element>{web, dns});
+  std::string padded = ElementKey(SetKeyType::kIpv4AddrProtoService, web);
+  padded[7] = 1;
+  CHECK(
+      DecodeElements(SetKeyType::kIpv4AddrProtoService, false, {{padded, false}}).status().code() ==
+      absl::StatusCode::kInvalidArgument);
+}
+
+TEST_CASE(
+    "a concatenation decodes whether its first register is named reg 1 or its 32-bit "
+    "alias") {
+  const Rule rule{{InSet(Field::kIpDaddrL4ProtoThDport, "s"),
+                   Is(Field::kIpSaddr, Net("10.0.0.0/8")), Accept()}};
+  CHECK(RoundTrip(Family::kInet, rule) == rule);
+  ASSIGN_OR_REQUIRE(NftnlRulePtr encoded,
+                    EncodeRule(TableId{Family::kIp, "t"}, "c",
+                               Rule{{NotInSet(Field::kIpDaddrL4ProtoThDport, "s"), Drop()}}));
+  nftnl_expr_iter* iter = nftnl_expr_iter_create(encoded.get());
+  for (nftnl_expr* e = nftnl_expr_iter_next(iter); e != nullptr; e = nftnl_expr_iter_next(iter)) {
+    const std::string name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+    if (name == "payload" && nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_DREG) == NFT_REG_1) {
+      nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG32_00);
+    }
+    if (name == "lookup") nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG32_00);
+  }
+  nftnl_expr_iter_destroy(iter);
+  CHECK_THAT(RuleText(*encoded), Catch::Matchers::Contains("=> reg 8 ]"));
+  CHECK(DecodeRule(*encoded) == Rule{{NotInSet(Field::kIpDaddrL4ProtoThDport, "s"), Drop()}});
+
+  // Without the lookup, or with the parts in other registers, it is not ours.
+  ASSIGN_OR_REQUIRE(NftnlRulePtr other,
+                    EncodeRule(TableId{Family::kIp, "t"}, "c",
+                               Rule{{InSet(Field::kIpDaddrL4ProtoThDport, "s")}}));
+  iter = nftnl_expr_iter_create(other.get());
+  for (nftnl_expr* e = nftnl_expr_iter_next(iter); e != nullptr; e = nftnl_expr_iter_next(iter)) {
+    if (std::string(nftnl_expr_get_str(e, NFTNL_EXPR_NAME)) == "meta") {
+      nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG32_03);
+    }
+  }
+  nftnl_expr_iter_destroy(iter);
+  CHECK_FALSE(DecodeRule(*other).undecoded.empty());
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <initializer_list>
 #include <map>
 #include <tuple>
 
@@ -31,6 +32,8 @@ namespace weave::nft {
 namespace {
 
 constexpr size_t kIfnameSize = 16;  // IFNAMSIZ
+// ipv4_addr . inet_proto . inet_service: three parts, each rounded up to a 32-bit register.
+constexpr size_t kAddrProtoPortSize = 12;
 // Element operations are split into messages of at most this many elements, so that a message
 // stays well inside one batch page and the 64 KiB limit of a nested netlink attribute.
 constexpr size_t kElementsPerMessage = 256;
@@ -40,8 +43,23 @@ constexpr uint32_t kBatchOverrunSize = 128 * 1024;
 // A message that outgrew this does not fit the kernel's 16-bit attribute lengths.
 constexpr uint32_t kMaxMessageSize = 60 * 1024;
 // nft's enum byteorder, stored in the set's user data so that nft lists our sets correctly.
+// A concatenation has none of its own (each part has its type's), and nft stores 0, "invalid".
+constexpr uint32_t kNoByteOrder = 0;
 constexpr uint32_t kHostEndian = 1;
 constexpr uint32_t kBigEndian = 2;
+// nft's datatype numbers (include/datatype.h) and how it numbers a concatenation of them
+// (concat_type_alloc): each part's number in TYPE_BITS bits, the first part in the highest.
+constexpr uint32_t kTypeIpaddr = 7;
+constexpr uint32_t kTypeInetProtocol = 12;
+constexpr uint32_t kTypeInetService = 13;
+constexpr uint32_t kTypeMark = 19;
+constexpr uint32_t kTypeIfname = 41;
+constexpr uint32_t kTypeBits = 6;
+constexpr uint32_t ConcatTypeId(std::initializer_list<uint32_t> parts) {
+  uint32_t id = 0;
+  for (uint32_t part : parts) id = id << kTypeBits | part;
+  return id;
+}
 
 using UdataPtr = NftnlPtr<nftnl_udata_buf>;
 
@@ -75,15 +93,15 @@ class RuleEncoder {
     return expr;
   }
 
-  void MetaLoad(uint32_t key) {
+  void MetaLoad(uint32_t key, uint32_t dreg = NFT_REG_1) {
     nftnl_expr* e = NewExpr("meta");
     nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
-    nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
   }
 
-  void PayloadLoad(uint32_t base, uint32_t offset, uint32_t length) {
+  void PayloadLoad(uint32_t base, uint32_t offset, uint32_t length, uint32_t dreg = NFT_REG_1) {
     nftnl_expr* e = NewExpr("payload");
-    nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
     nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
     nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
     nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, length);
@@ -179,6 +197,17 @@ class RuleEncoder {
     }
   }
 
+  // `ip daddr . meta l4proto . th dport @set`: each part in its own 32-bit register, as nft
+  // lays out a concatenation. nft names the first NFT_REG_1, which is the same four bytes as
+  // NFT_REG32_00 (and what the kernel dumps it as); the key is 12 bytes from there.
+  void EncodeAddrProtoPort(Op op, const SetRef& set) {
+    PinIpv4();
+    PayloadLoad(NFT_PAYLOAD_NETWORK_HEADER, 16, 4, NFT_REG_1);  // offsetof(struct iphdr, daddr)
+    MetaLoad(NFT_META_L4PROTO, NFT_REG32_01);
+    PayloadLoad(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_02);  // The destination port.
+    Lookup(set.name, op);
+  }
+
   void Encode(const Match& match) {
     const auto* set = std::get_if<SetRef>(&match.value);
     switch (match.field) {
@@ -232,6 +261,8 @@ class RuleEncoder {
         nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_DADDR);
         return Cmp(match.op, BytesOf(static_cast<uint32_t>(std::get<AddrType>(match.value))));
       }
+      case Field::kIpDaddrL4ProtoThDport:
+        return EncodeAddrProtoPort(match.op, std::get<SetRef>(match.value));
       case Field::kMark: {
         MetaLoad(NFT_META_MARK);
         if (set != nullptr) return Lookup(set->name, match.op);
@@ -323,6 +354,21 @@ NftnlRulePtr NewRule(const TableId& table, absl::string_view chain, const Rule& 
 
 // --------------------------------------------------------------------------------------------
 // Set elements.
+
+uint32_t KeyByteOrder(SetKeyType type) {
+  switch (type) {
+    case SetKeyType::kIpv4Addr:
+    case SetKeyType::kInetService:
+      return kBigEndian;
+    case SetKeyType::kInetProto:
+    case SetKeyType::kIfname:
+    case SetKeyType::kMark:
+      return kHostEndian;
+    case SetKeyType::kIpv4AddrProtoService:
+      return kNoByteOrder;
+  }
+  return kNoByteOrder;
+}
 
 // The key one past the last value of an interval element, or nullopt when the interval runs to
 // the end of the key space (then the kernel needs no end element).
@@ -497,10 +543,8 @@ class BatchWriter {
     nftnl_set_set_u32(s.get(), NFTNL_SET_KEY_TYPE, KeyTypeId(set.key_type));
     nftnl_set_set_u32(s.get(), NFTNL_SET_KEY_LEN, KeyLength(set.key_type));
     UdataPtr udata(nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN));
-    const bool big_endian =
-        set.key_type == SetKeyType::kIpv4Addr || set.key_type == SetKeyType::kInetService;
     if (udata == nullptr || !nftnl_udata_put_u32(udata.get(), NFTNL_UDATA_SET_KEYBYTEORDER,
-                                                 big_endian ? kBigEndian : kHostEndian)) {
+                                                 KeyByteOrder(set.key_type))) {
       std::abort();
     }
     nftnl_set_set_data(s.get(), NFTNL_SET_USERDATA, nftnl_udata_buf_data(udata.get()),
@@ -671,30 +715,34 @@ size_t KeyLength(SetKeyType type) {
       return 1;
     case SetKeyType::kIfname:
       return kIfnameSize;
+    case SetKeyType::kIpv4AddrProtoService:
+      return kAddrProtoPortSize;
   }
   return 0;
 }
 
-// nftables' enum datatypes (include/datatype.h).
 uint32_t KeyTypeId(SetKeyType type) {
   switch (type) {
     case SetKeyType::kIpv4Addr:
-      return 7;  // TYPE_IPADDR
+      return kTypeIpaddr;
     case SetKeyType::kInetProto:
-      return 12;  // TYPE_INET_PROTOCOL
+      return kTypeInetProtocol;
     case SetKeyType::kInetService:
-      return 13;  // TYPE_INET_SERVICE
+      return kTypeInetService;
     case SetKeyType::kMark:
-      return 19;  // TYPE_MARK
+      return kTypeMark;
     case SetKeyType::kIfname:
-      return 41;  // TYPE_IFNAME
+      return kTypeIfname;
+    case SetKeyType::kIpv4AddrProtoService:
+      return ConcatTypeId({kTypeIpaddr, kTypeInetProtocol, kTypeInetService});
   }
   return 0;
 }
 
 std::optional<SetKeyType> KeyTypeFromId(uint32_t id) {
-  for (SetKeyType type : {SetKeyType::kIpv4Addr, SetKeyType::kInetProto, SetKeyType::kInetService,
-                          SetKeyType::kMark, SetKeyType::kIfname}) {
+  for (SetKeyType type :
+       {SetKeyType::kIpv4Addr, SetKeyType::kInetProto, SetKeyType::kInetService, SetKeyType::kMark,
+        SetKeyType::kIfname, SetKeyType::kIpv4AddrProtoService}) {
     if (KeyTypeId(type) == id) return type;
   }
   return std::nullopt;
@@ -709,6 +757,14 @@ std::string ElementKey(SetKeyType type, const Element& element) {
     std::string operator()(const L4Proto& proto) const { return BytesOf(proto.number); }
     std::string operator()(const Ifname& ifname) const { return PaddedIfname(ifname.name()); }
     std::string operator()(const Mark& mark) const { return BytesOf(mark.value); }
+    // Each part padded to 4 bytes, as the parts sit in consecutive 32-bit registers.
+    std::string operator()(const AddrProtoPort& triple) const {
+      std::string key = BytesOf(htonl(triple.addr.value()));
+      key += std::string{static_cast<char>(triple.proto.number), '\0', '\0', '\0'};
+      key += BytesOf(htons(triple.port));
+      key.resize(kAddrProtoPortSize, '\0');
+      return key;
+    }
   };
   return std::visit(Visitor{}, element);
 }

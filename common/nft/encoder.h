@@ -97,11 +97,12 @@ absl::StatusOr<Batch> EncodeTransaction(const Transaction& transaction, uint32_t
                                         const SetShapeLookup& lookup);
 
 // Key bytes of an element as the kernel stores them (addresses and ports in network order,
-// marks in host order, interface names NUL-padded to 16 bytes); for an interval element the
-// first value. Shared with the decoder.
+// marks in host order, interface names NUL-padded to 16 bytes, the parts of an AddrProtoPort each
+// padded to 4 bytes); for an interval element the first value. Shared with the decoder.
 std::string ElementKey(SetKeyType type, const Element& element);
 size_t KeyLength(SetKeyType type);
-// nft's datatype numbers for NFTA_SET_KEY_TYPE (TYPE_IPADDR = 7, ...), and back.
+// nft's datatype numbers for NFTA_SET_KEY_TYPE (TYPE_IPADDR = 7, ...; a concatenation's number
+// is built from its parts' as nft builds it), and back.
 uint32_t KeyTypeId(SetKeyType type);
 std::optional<SetKeyType> KeyTypeFromId(uint32_t id);
 

@@ -278,6 +278,46 @@ TEST_CASE("interface names: wildcard prefix, negation, sets") {
 )");
 }
 
+TEST_CASE("address, protocol and port concatenated in 32-bit registers, looked up in a set") {
+  // ip daddr . meta l4proto . th dport @s counter accept
+  CHECK(Encoded(Rule{{InSet(Field::kIpDaddrL4ProtoThDport, "s"), Counter{}, Accept()}}) ==
+        R"(inet t c
+  [ meta load nfproto => reg 1 ]
+  [ cmp eq reg 1 0x00000002 ]
+  [ payload load 4b @ network header + 16 => reg 1 ]
+  [ meta load l4proto => reg 9 ]
+  [ payload load 2b @ transport header + 2 => reg 10 ]
+  [ lookup reg 1 set s ]
+  [ counter pkts 0 bytes 0 ]
+  [ immediate reg 0 accept ]
+)");
+  // ip daddr . meta l4proto . th dport != @s drop
+  CHECK(Encoded(Rule{{NotInSet(Field::kIpDaddrL4ProtoThDport, "s"), Drop()}}, Family::kIp) ==
+        R"(ip t c
+  [ payload load 4b @ network header + 16 => reg 1 ]
+  [ meta load l4proto => reg 9 ]
+  [ payload load 2b @ transport header + 2 => reg 10 ]
+  [ lookup reg 1 set s 0x1 ]
+  [ immediate reg 0 drop ]
+)");
+}
+
+TEST_CASE("a set of address, protocol and port triples has nft's type number and key layout") {
+  // What the kernel held for `type ipv4_addr . inet_proto . inet_service` after nft 1.0.6 made
+  // the set: the parts' type numbers 7, 12, 13 in 6 bits each; each part padded to 4 bytes.
+  CHECK(KeyTypeId(SetKeyType::kIpv4AddrProtoService) == ((7u << 6 | 12u) << 6 | 13u));
+  CHECK(KeyTypeId(SetKeyType::kIpv4AddrProtoService) == 29453);
+  CHECK(KeyTypeFromId(29453) == SetKeyType::kIpv4AddrProtoService);
+  CHECK(KeyLength(SetKeyType::kIpv4AddrProtoService) == 12);
+  // nft --debug=netlink: element 0500200a 00000006 0000901f (10.32.0.5 . tcp . 8080).
+  CHECK(ElementKey(SetKeyType::kIpv4AddrProtoService,
+                   AddrProtoPort{*Ipv4::Parse("10.32.0.5"), kTcp, 8080}) ==
+        std::string("\x0a\x20\x00\x05"
+                    "\x06\x00\x00\x00"
+                    "\x1f\x90\x00\x00",
+                    12));
+}
+
 TEST_CASE("masquerade") {
   // masquerade
   CHECK(Encoded(Rule{{Masquerade{}}}) == "inet t c\n  [ masq ]\n");

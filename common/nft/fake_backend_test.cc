@@ -123,6 +123,37 @@ TEST_CASE("FakeBackend updates set elements like the kernel") {
         absl::StatusCode::kFailedPrecondition);
 }
 
+TEST_CASE("FakeBackend looks up address, protocol and port triples only in sets of them") {
+  FakeBackend backend;
+  REQUIRE_OK(backend.Apply(Replace(testdata::PolicyTable())));
+  const TableId npc{Family::kInet, "weave-npc"};
+  const auto code = [&](Operation operation) {
+    return backend.Apply(Transaction{}.Add(std::move(operation))).code();
+  };
+  CHECK(code(ReplaceChainRules{
+            npc, "pods", {Rule{{InSet(Field::kIpDaddrL4ProtoThDport, "pod-ips")}}}}) ==
+        absl::StatusCode::kInvalidArgument);
+  CHECK(code(ReplaceChainRules{npc, "pods", {Rule{{InSet(Field::kIpDaddr, "named-ports")}}}}) ==
+        absl::StatusCode::kInvalidArgument);
+  CHECK(code(ReplaceChainRules{npc, "pods", {Rule{{InSet(Field::kThDport, "named-ports")}}}}) ==
+        absl::StatusCode::kInvalidArgument);
+
+  const AddrProtoPort dns{testdata::Addr("10.32.0.10"), kUdp, 53};
+  REQUIRE_OK(backend.Apply(Transaction{}.Add(AddElements{npc, "named-ports", {dns}})));
+  ASSIGN_OR_REQUIRE(std::optional<Table> dumped, backend.Dump(Family::kInet, "weave-npc"));
+  CHECK(dumped->FindSet("named-ports")->elements ==
+        std::vector<Element>{AddrProtoPort{testdata::Addr("10.32.0.5"), kTcp, 8080},
+                             AddrProtoPort{testdata::Addr("10.32.0.6"), kUdp, 53}, dns});
+  // The same address and port with another protocol is another element.
+  CHECK(code(DeleteElements{npc, "named-ports", {AddrProtoPort{dns.addr, kTcp, 53}}}) ==
+        absl::StatusCode::kNotFound);
+  CHECK(code(AddElements{npc, "named-ports", {Net("10.32.0.10/32")}}) ==
+        absl::StatusCode::kInvalidArgument);
+  REQUIRE_OK(backend.Apply(Transaction{}.Add(DeleteElements{npc, "named-ports", {dns}})));
+  ASSIGN_OR_REQUIRE(dumped, backend.Dump(Family::kInet, "weave-npc"));
+  CHECK(*dumped == testdata::PolicyTable());
+}
+
 TEST_CASE("FakeBackend records transactions and can be told to fail") {
   FakeBackend backend;
   backend.FailNextApply(absl::PermissionDeniedError("EPERM"));

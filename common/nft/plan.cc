@@ -3,40 +3,110 @@
 #include <algorithm>
 #include <iterator>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+
 namespace weave::nft {
 namespace {
+
+// A table's chains and sets by name, for lookups in tables of many chains and sets.
+class ByName {
+ public:
+  explicit ByName(const Table& table) {
+    for (const Chain& chain : table.chains) chains_.emplace(chain.name, &chain);
+    for (const Set& set : table.sets) sets_.emplace(set.name, &set);
+  }
+
+  const Chain* chain(absl::string_view name) const {
+    const auto it = chains_.find(name);
+    return it == chains_.end() ? nullptr : it->second;
+  }
+  const Set* set(absl::string_view name) const {
+    const auto it = sets_.find(name);
+    return it == sets_.end() ? nullptr : it->second;
+  }
+
+ private:
+  absl::flat_hash_map<absl::string_view, const Chain*> chains_;
+  absl::flat_hash_map<absl::string_view, const Set*> sets_;
+};
 
 bool SameShape(const Set& a, const Set& b) {
   return a.name == b.name && a.key_type == b.key_type && a.interval == b.interval &&
          a.constant == b.constant;
 }
 
-// Whether element and rule updates can turn `current` into `desired`.
-bool Incremental(const Table& current, const Table& desired) {
-  if (current.family != desired.family || current.name != desired.name ||
-      current.sets.size() != desired.sets.size() ||
-      current.chains.size() != desired.chains.size()) {
-    return false;
+// Whether changes to sets, elements, regular chains and rules can turn `current` into `desired`:
+// the base chains (the hooks packets enter by) stay as they are, and so does every set that both
+// have, constant sets with their elements.
+bool Incremental(const Table& current, const ByName& have, const Table& desired) {
+  if (current.family != desired.family || current.name != desired.name) return false;
+  const auto base_chains = [](const Table& table) {
+    return std::count_if(table.chains.begin(), table.chains.end(),
+                         [](const Chain& chain) { return chain.base.has_value(); });
+  };
+  if (base_chains(current) != base_chains(desired)) return false;
+  for (const Chain& chain : desired.chains) {
+    if (!chain.base.has_value()) continue;
+    const Chain* existing = have.chain(chain.name);
+    if (existing == nullptr || existing->base != chain.base) return false;
   }
-  for (size_t i = 0; i < desired.sets.size(); ++i) {
-    const Set& have = current.sets[i];
-    const Set& want = desired.sets[i];
-    if (!SameShape(have, want) || (want.constant && !(have == want))) return false;
-  }
-  for (size_t i = 0; i < desired.chains.size(); ++i) {
-    if (current.chains[i].name != desired.chains[i].name ||
-        current.chains[i].base != desired.chains[i].base) {
-      return false;
-    }
+  for (const Set& set : desired.sets) {
+    const Set* existing = have.set(set.name);
+    if (existing == nullptr) continue;
+    if (!SameShape(*existing, set) || (set.constant && !(*existing == set))) return false;
   }
   return true;
 }
 
-// Elements of `a` that are not in `b`; both sorted (SortedElements).
+// Elements of `a` that are not in `b`; both canonical (SortedElements).
 std::vector<Element> Missing(const std::vector<Element>& a, const std::vector<Element>& b) {
   std::vector<Element> out;
   std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out), ElementLess);
   return out;
+}
+
+// The chains of `table` in an order where every chain comes after the chains it jumps or goes to.
+// Rules replaced in this order never form a jump loop midway, since whatever a chain's new rules
+// reach already has its new rules. FakeBackend refuses a loop after any operation (the kernel of
+// this writing, 6.18, only at commit).
+std::vector<const Chain*> CalleesFirst(const Table& table, const ByName& chains) {
+  std::vector<const Chain*> order;
+  absl::flat_hash_set<absl::string_view> visited;
+  const auto visit = [&](const Chain& chain, const auto& self) -> void {
+    if (!visited.insert(chain.name).second) return;
+    for (const Rule& rule : chain.rules) {
+      for (const Statement& statement : rule.statements) {
+        const auto* verdict = std::get_if<Verdict>(&statement);
+        if (verdict == nullptr || verdict->chain.empty()) continue;
+        if (const Chain* target = chains.chain(verdict->chain)) self(*target, self);
+      }
+    }
+    order.push_back(&chain);
+  };
+  for (const Chain& chain : table.chains) visit(chain, visit);
+  return order;
+}
+
+// DeleteElements for every kept set that lost elements, then AddElements for every one that
+// gained some: all deletions first, so that a replaced interval never overlaps its successor.
+void AddElementChanges(const Table& want, const ByName& have, const TableId& id,
+                       Transaction& transaction) {
+  std::vector<Operation> additions;
+  for (const Set& set : want.sets) {
+    const Set* existing = have.set(set.name);
+    if (existing == nullptr) continue;
+    std::vector<Element> scratch_have, scratch_want;
+    const std::vector<Element>& present = CanonicalElements(existing->elements, scratch_have);
+    const std::vector<Element>& wanted = CanonicalElements(set.elements, scratch_want);
+    if (std::vector<Element> gone = Missing(present, wanted); !gone.empty()) {
+      transaction.Add(DeleteElements{id, set.name, std::move(gone)});
+    }
+    if (std::vector<Element> added = Missing(wanted, present); !added.empty()) {
+      additions.push_back(AddElements{id, set.name, std::move(added)});
+    }
+  }
+  for (Operation& addition : additions) transaction.Add(std::move(addition));
 }
 
 }  // namespace
@@ -44,28 +114,44 @@ std::vector<Element> Missing(const std::vector<Element>& a, const std::vector<El
 Transaction Plan(const std::optional<Table>& current, const Table& desired) {
   const Table want = Normalize(desired);
   Transaction transaction;
-  if (!current.has_value() || !Incremental(*current, want)) {
+  if (!current.has_value()) {
     transaction.Add(ReplaceTable{want});
     return transaction;
   }
+  const ByName have(*current);
+  if (!Incremental(*current, have, want)) {
+    transaction.Add(ReplaceTable{want});
+    return transaction;
+  }
+  const ByName wanted(want);
   const TableId id{want.family, want.name};
-  std::vector<Operation> additions;
-  for (size_t i = 0; i < want.sets.size(); ++i) {
-    const std::vector<Element> have = SortedElements(current->sets[i].elements);
-    const std::vector<Element> wanted = SortedElements(want.sets[i].elements);
-    // Deletions go first so that a replaced interval never overlaps its successor.
-    if (std::vector<Element> gone = Missing(have, wanted); !gone.empty()) {
-      transaction.Add(DeleteElements{id, want.sets[i].name, std::move(gone)});
-    }
-    if (std::vector<Element> added = Missing(wanted, have); !added.empty()) {
-      additions.push_back(AddElements{id, want.sets[i].name, std::move(added)});
+  // New sets and chains first: rules may refer to them.
+  for (const Set& set : want.sets) {
+    if (have.set(set.name) == nullptr) transaction.Add(AddSet{id, set});
+  }
+  AddElementChanges(want, have, id, transaction);
+  for (const Chain& chain : want.chains) {
+    if (have.chain(chain.name) == nullptr) {
+      transaction.Add(AddChain{id, Chain{chain.name, std::nullopt, {}}});
     }
   }
-  for (Operation& addition : additions) transaction.Add(std::move(addition));
-  for (size_t i = 0; i < want.chains.size(); ++i) {
-    if (current->chains[i].rules != want.chains[i].rules) {
-      transaction.Add(ReplaceChainRules{id, want.chains[i].name, want.chains[i].rules});
-    }
+  for (const Chain* chain : CalleesFirst(want, wanted)) {
+    const Chain* existing = have.chain(chain->name);
+    const bool changed =
+        existing == nullptr ? !chain->rules.empty() : existing->rules != chain->rules;
+    if (changed) transaction.Add(ReplaceChainRules{id, chain->name, chain->rules});
+  }
+  // Then what is gone, once nothing kept refers to it. Removed chains may jump to each other:
+  // empty them all before deleting any.
+  std::vector<std::string> removed;
+  for (const Chain& chain : current->chains) {
+    if (wanted.chain(chain.name) != nullptr) continue;
+    if (!chain.rules.empty()) transaction.Add(ReplaceChainRules{id, chain.name, {}});
+    removed.push_back(chain.name);
+  }
+  for (std::string& chain : removed) transaction.Add(DeleteChain{id, std::move(chain)});
+  for (const Set& set : current->sets) {
+    if (wanted.set(set.name) == nullptr) transaction.Add(DeleteSet{id, set.name});
   }
   return transaction;
 }

@@ -115,6 +115,8 @@ bool SuitsKeyType(SetKeyType type, const Value& value) {
       return std::holds_alternative<Ifname>(value);
     case SetKeyType::kMark:
       return std::holds_alternative<Mark>(value) || std::holds_alternative<MaskedMark>(value);
+    case SetKeyType::kIpv4AddrProtoService:
+      return false;  // Only looked up in a set.
   }
   return false;
 }
@@ -141,6 +143,9 @@ absl::Status ValidateMatch(Family family, const Match& match) {
       }
       return absl::OkStatus();
     }
+    case Field::kIpDaddrL4ProtoThDport:
+      return absl::InvalidArgumentError(
+          "ip daddr . meta l4proto . th dport can only be looked up in a set");
     case Field::kFibDaddrType:
       if (!std::holds_alternative<AddrType>(match.value)) {
         return absl::InvalidArgumentError("fib daddr type needs an AddrType");
@@ -248,6 +253,27 @@ std::optional<L4Proto> PinnedProtocol(const Statement& statement) {
   return *proto;
 }
 
+// Pointers to `items` ordered by name.
+template <typename T>
+std::vector<const T*> ByName(const std::vector<T>& items) {
+  std::vector<const T*> out;
+  out.reserve(items.size());
+  for (const T& item : items) out.push_back(&item);
+  std::sort(out.begin(), out.end(), [](const T* a, const T* b) { return a->name < b->name; });
+  return out;
+}
+
+template <typename T>
+bool SameItems(const std::vector<T>& a, const std::vector<T>& b) {
+  if (a.size() != b.size()) return false;
+  const std::vector<const T*> sorted_a = ByName(a);
+  const std::vector<const T*> sorted_b = ByName(b);
+  for (size_t i = 0; i < sorted_a.size(); ++i) {
+    if (!(*sorted_a[i] == *sorted_b[i])) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 absl::string_view FamilyName(Family family) {
@@ -296,6 +322,8 @@ absl::string_view SetKeyTypeName(SetKeyType type) {
       return "ifname";
     case SetKeyType::kMark:
       return "mark";
+    case SetKeyType::kIpv4AddrProtoService:
+      return "ipv4_addr . inet_proto . inet_service";
   }
   return "?";
 }
@@ -322,15 +350,39 @@ Ifname::Ifname(absl::string_view name) {
   std::copy_n(name.data(), size_, chars_);
 }
 
+bool IsCanonical(const std::vector<Element>& elements) {
+  return std::adjacent_find(elements.begin(), elements.end(),
+                            [](const Element& a, const Element& b) {
+                              return !ElementLess(a, b);
+                            }) == elements.end();
+}
+
 std::vector<Element> SortedElements(std::vector<Element> elements) {
+  if (IsCanonical(elements)) return elements;
   std::sort(elements.begin(), elements.end(), ElementLess);
   elements.erase(std::unique(elements.begin(), elements.end()), elements.end());
   return elements;
 }
 
+const std::vector<Element>& CanonicalElements(const std::vector<Element>& elements,
+                                              std::vector<Element>& scratch) {
+  if (IsCanonical(elements)) return elements;
+  scratch = SortedElements(elements);
+  return scratch;
+}
+
 bool operator==(const Set& a, const Set& b) {
-  return a.name == b.name && a.key_type == b.key_type && a.interval == b.interval &&
-         a.constant == b.constant && SortedElements(a.elements) == SortedElements(b.elements);
+  if (a.name != b.name || a.key_type != b.key_type || a.interval != b.interval ||
+      a.constant != b.constant) {
+    return false;
+  }
+  std::vector<Element> scratch_a, scratch_b;
+  return CanonicalElements(a.elements, scratch_a) == CanonicalElements(b.elements, scratch_b);
+}
+
+bool SameContent(const Table& a, const Table& b) {
+  return a.family == b.family && a.name == b.name && SameItems(a.chains, b.chains) &&
+         SameItems(a.sets, b.sets);
 }
 
 const Chain* Table::FindChain(absl::string_view chain_name) const {
@@ -372,11 +424,25 @@ std::optional<SetKeyType> KeyTypeOf(Field field) {
       return SetKeyType::kInetService;
     case Field::kMark:
       return SetKeyType::kMark;
+    case Field::kIpDaddrL4ProtoThDport:
+      return SetKeyType::kIpv4AddrProtoService;
     case Field::kCtState:
     case Field::kFibDaddrType:
       return std::nullopt;
   }
   return std::nullopt;
+}
+
+SetKeyType KeyTypeOf(const Element& element) {
+  struct Visitor {
+    SetKeyType operator()(const net::Cidr&) const { return SetKeyType::kIpv4Addr; }
+    SetKeyType operator()(const PortRange&) const { return SetKeyType::kInetService; }
+    SetKeyType operator()(const L4Proto&) const { return SetKeyType::kInetProto; }
+    SetKeyType operator()(const Ifname&) const { return SetKeyType::kIfname; }
+    SetKeyType operator()(const Mark&) const { return SetKeyType::kMark; }
+    SetKeyType operator()(const AddrProtoPort&) const { return SetKeyType::kIpv4AddrProtoService; }
+  };
+  return std::visit(Visitor{}, element);
 }
 
 absl::Status ValidateName(absl::string_view name, absl::string_view what) {
@@ -426,8 +492,7 @@ absl::Status ValidateElements(const Set& set, const std::vector<Element>& elemen
     const auto bad = [&](absl::string_view why) {
       return Invalid(absl::StrCat("element ", ToText(element)), why);
     };
-    const Value as_value = std::visit([](const auto& e) { return Value(e); }, element);
-    if (!SuitsKeyType(set.key_type, as_value)) {
+    if (KeyTypeOf(element) != set.key_type) {
       return bad(absl::StrCat("does not suit a set of type ", SetKeyTypeName(set.key_type)));
     }
     absl::Status status = absl::OkStatus();

@@ -4,8 +4,9 @@
 // `nft list table` does, for goldens and for debugging.
 //
 // Only what this project needs is modelled: IPv4, the inet/ip/bridge families, filter and nat base
-// chains, named sets of addresses, ports, protocols, interface names and marks, and the statements
-// listed under Statement. Values are cheap to copy and compare; nothing here touches the OS.
+// chains, named sets of addresses, ports, protocols, interface names, marks and (address, protocol,
+// port) triples, and the statements listed under Statement. Values are cheap to copy and compare;
+// nothing here touches the OS.
 //
 // Equality is semantic where nftables itself does not keep an order or a value:
 //  - set elements compare as sets (order and duplicates ignored);
@@ -116,15 +117,35 @@ struct SetRef {
   friend auto operator<=>(const SetRef&, const SetRef&) = default;
 };
 
+// A destination address, protocol and port together: an element of a set looked up by
+// `ip daddr . meta l4proto . th dport @set` (weave-npc's named ports), printed as nft prints it:
+// `10.32.0.5 . tcp . 8080`.
+struct AddrProtoPort {
+  net::Ipv4 addr;
+  L4Proto proto;
+  uint16_t port = 0;
+  friend auto operator<=>(const AddrProtoPort&, const AddrProtoPort&) = default;
+};
+
 // An element of a set. Addresses are networks (host bits zero); a /32 is a single address. In a
 // set without the interval flag only single addresses and single ports are allowed.
-using Element = std::variant<net::Cidr, PortRange, L4Proto, Ifname, Mark>;
+using Element = std::variant<net::Cidr, PortRange, L4Proto, Ifname, Mark, AddrProtoPort>;
 
 // A total order on elements (by kind, then value), used to sort and compare them.
 bool ElementLess(const Element& a, const Element& b);
 
 // The elements in ElementLess order without repeats: the canonical form of a set's elements.
+// Elements already in that form are returned as they are, without sorting.
 std::vector<Element> SortedElements(std::vector<Element> elements);
+
+// Whether `elements` is in canonical form already (strictly increasing in ElementLess order), as
+// compilers and Dump produce it.
+bool IsCanonical(const std::vector<Element>& elements);
+
+// The canonical form of `elements` without a copy when they are in it already: `elements` itself,
+// or `scratch` filled with SortedElements(elements). Valid while both arguments live.
+const std::vector<Element>& CanonicalElements(const std::vector<Element>& elements,
+                                              std::vector<Element>& scratch);
 
 // ---------------------------------------------------------------------------------------------
 // Statements.
@@ -143,6 +164,8 @@ enum class Field {
   kCtState,       // ct state       CtStates (Eq: any of them; Neq: exactly one state)
   kFibDaddrType,  // fib daddr type AddrType
   kMark,          // meta mark      Mark | MaskedMark | SetRef(mark)
+  // ip daddr . meta l4proto . th dport: only SetRef(ipv4_addr . inet_proto . inet_service)
+  kIpDaddrL4ProtoThDport,
 };
 
 enum class Op { kEq, kNeq };
@@ -241,9 +264,17 @@ struct Chain {
   friend bool operator==(const Chain&, const Chain&) = default;
 };
 
-enum class SetKeyType { kIpv4Addr, kInetService, kInetProto, kIfname, kMark };
+enum class SetKeyType {
+  kIpv4Addr,
+  kInetService,
+  kInetProto,
+  kIfname,
+  kMark,
+  kIpv4AddrProtoService,  // Holds AddrProtoPort.
+};
 
-// "ipv4_addr", "inet_service", "inet_proto", "ifname", "mark".
+// "ipv4_addr", "inet_service", "inet_proto", "ifname", "mark",
+// "ipv4_addr . inet_proto . inet_service".
 absl::string_view SetKeyTypeName(SetKeyType type);
 
 struct Set {
@@ -263,6 +294,7 @@ struct Table {
   std::vector<Chain> chains;
   std::vector<Set> sets;
 
+  // Chains and sets compare in order; see SameContent for a comparison that ignores it.
   friend bool operator==(const Table&, const Table&) = default;
 
   // Lookups by name; nullptr if absent. Pointers are invalidated by changes to the vectors.
@@ -271,6 +303,11 @@ struct Table {
   const Set* FindSet(absl::string_view set_name) const;
   Set* FindSet(absl::string_view set_name);
 };
+
+// Whether `a` and `b` hold the same chains and sets, whatever their order: what a table that was
+// changed step by step (the kernel lists chains and sets in the order they were added) is to
+// compare with a compiler's output. Rules within a chain still compare in order.
+bool SameContent(const Table& a, const Table& b);
 
 // ---------------------------------------------------------------------------------------------
 // Checks and canonical forms.
@@ -302,13 +339,16 @@ Table Normalize(Table table);
 // that cannot be looked up in a set (ct state, fib).
 std::optional<SetKeyType> KeyTypeOf(Field field);
 
+// The set key type an element belongs in, e.g. Cidr -> kIpv4Addr.
+SetKeyType KeyTypeOf(const Element& element);
+
 // ---------------------------------------------------------------------------------------------
 // Text.
 
 // The table as `nft list table FAMILY NAME` prints it (tabs, blank lines between blocks, named
 // priorities such as "filter" and "srcnat + 5", elements sorted and wrapped the way nft wraps
-// them, counters with their values). Differences from nft: protocol numbers other than
-// icmp/tcp/udp/sctp print as numbers, and an explicit `meta l4proto X` that nft would hide as a
+// them, counters with their values). Differences from nft: protocol numbers without a name in
+// ToText's short list print as numbers, and an explicit `meta l4proto X` that nft would hide as a
 // dependency is printed. Output ends with a newline.
 std::string ToText(const Table& table);
 std::string ToText(const Rule& rule);  // One line, no indentation, no newline.

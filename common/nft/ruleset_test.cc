@@ -1,5 +1,6 @@
 #include "common/nft/ruleset.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "common/nft/testdata.h"
@@ -102,6 +103,40 @@ TEST_CASE("ToText sorts and wraps set elements the way nft does") {
 )");
 }
 
+TEST_CASE("ToText lists address, protocol and port triples the way nft does") {
+  // What nft 1.0.6 listed for a set it was given these elements: one per line, ordered by the
+  // key's bytes read as a little-endian number (port, then protocol, then address, each from its
+  // last byte), protocols by name where /etc/protocols has one.
+  const auto triple = [](const char* addr, L4Proto proto, uint16_t port) {
+    return AddrProtoPort{testdata::Addr(addr), proto, port};
+  };
+  const Set triples{
+      "s",
+      SetKeyType::kIpv4AddrProtoService,
+      false,
+      false,
+      {triple("1.1.1.1", kTcp, 1), triple("1.1.1.2", kTcp, 1), triple("1.1.1.1", kUdp, 1),
+       triple("2.1.1.1", kTcp, 1), triple("1.1.1.1", kTcp, 257), triple("1.1.1.1", kTcp, 2),
+       triple("1.1.1.1", kIcmp, 1), triple("0.0.0.0", L4Proto{0}, 0), triple("1.1.1.1", kTcp, 1)}};
+  CHECK(ToText(Table{Family::kInet, "u", {}, {triples}}) == R"(table inet u {
+	set s {
+		type ipv4_addr . inet_proto . inet_service
+		elements = { 0.0.0.0 . ip . 0,
+			     1.1.1.1 . icmp . 1,
+			     1.1.1.1 . tcp . 1,
+			     2.1.1.1 . tcp . 1,
+			     1.1.1.2 . tcp . 1,
+			     1.1.1.1 . udp . 1,
+			     1.1.1.1 . tcp . 257,
+			     1.1.1.1 . tcp . 2 }
+	}
+}
+)");
+  CHECK(ToText(Element(triple("10.32.0.5", L4Proto{99}, 8080))) == "10.32.0.5 . 99 . 8080");
+  CHECK(ToText(Rule{{NotInSet(Field::kIpDaddrL4ProtoThDport, "s"), Drop()}}) ==
+        "ip daddr . meta l4proto . th dport != @s drop");
+}
+
 TEST_CASE("ToText renders every statement") {
   CHECK(ToText(Rule{{IsNot(Field::kCtState, CtStates{kCtEstablished}), Goto("x")}}) ==
         "ct state != established goto x");
@@ -175,6 +210,82 @@ TEST_CASE("ValidateTable accepts the shared tables and names what is wrong in ba
   CHECK(error(sets) == "two sets named s");
 }
 
+TEST_CASE("address, protocol and port triples go in their own sets and are only looked up") {
+  const AddrProtoPort web{testdata::Addr("10.32.0.5"), kTcp, 8080};
+  Set triples{"s", SetKeyType::kIpv4AddrProtoService, false, false, {web}};
+  CHECK_OK(ValidateSet(triples));
+  CHECK(ValidateElements(triples, {Net("10.32.0.5/32")}).message() ==
+        "element 10.32.0.5: does not suit a set of type ipv4_addr . inet_proto . inet_service");
+  CHECK(ValidateElements(Set{"a", SetKeyType::kIpv4Addr}, {web}).message() ==
+        "element 10.32.0.5 . tcp . 8080: does not suit a set of type ipv4_addr");
+  triples.interval = true;
+  CHECK(ValidateSet(triples).message() ==
+        "set s: only ipv4_addr and inet_service sets take the interval flag");
+
+  CHECK(KeyTypeOf(Field::kIpDaddrL4ProtoThDport) == SetKeyType::kIpv4AddrProtoService);
+  CHECK(KeyTypeOf(Element(web)) == SetKeyType::kIpv4AddrProtoService);
+  CHECK_OK(ValidateRule(Family::kInet, Rule{{InSet(Field::kIpDaddrL4ProtoThDport, "s")}}));
+  CHECK_OK(ValidateRule(Family::kIp, Rule{{NotInSet(Field::kIpDaddrL4ProtoThDport, "s")}}));
+  for (const Value& value :
+       {Value(Net("10.32.0.5/32")), Value(Port(8080)), Value(kTcp), Value(Mark{1})}) {
+    CHECK_THAT(
+        std::string(ValidateRule(Family::kInet, Rule{{Is(Field::kIpDaddrL4ProtoThDport, value)}})
+                        .message()),
+        Contains("ip daddr . meta l4proto . th dport can only be looked up in a set"));
+  }
+}
+
+TEST_CASE("elements order by kind, then value; triples by address, protocol, port") {
+  const auto triple = [](const char* addr, L4Proto proto, uint16_t port) {
+    return Element(AddrProtoPort{testdata::Addr(addr), proto, port});
+  };
+  CHECK(ElementLess(triple("10.0.0.1", kUdp, 1), triple("10.0.0.2", kTcp, 1)));
+  CHECK(ElementLess(triple("10.0.0.1", kTcp, 9), triple("10.0.0.1", kUdp, 1)));
+  CHECK(ElementLess(triple("10.0.0.1", kTcp, 1), triple("10.0.0.1", kTcp, 2)));
+  CHECK_FALSE(ElementLess(triple("10.0.0.1", kTcp, 1), triple("10.0.0.1", kTcp, 1)));
+  CHECK(ElementLess(Mark{UINT32_MAX}, triple("0.0.0.0", L4Proto{0}, 0)));  // Kinds in order.
+  CHECK(SortedElements({triple("10.0.0.2", kTcp, 1), triple("10.0.0.1", kTcp, 1),
+                        triple("10.0.0.2", kTcp, 1)}) ==
+        std::vector<Element>{triple("10.0.0.1", kTcp, 1), triple("10.0.0.2", kTcp, 1)});
+}
+
+TEST_CASE("canonical elements are used as they are, without a copy") {
+  const std::vector<Element> sorted = {Port(1), Port(2), Port(3)};
+  std::vector<Element> scratch;
+  CHECK(IsCanonical(sorted));
+  CHECK(&CanonicalElements(sorted, scratch) == &sorted);
+  CHECK(scratch.empty());
+  for (const std::vector<Element>& unsorted :
+       {std::vector<Element>{Port(2), Port(1)}, std::vector<Element>{Port(1), Port(1)}}) {
+    CHECK_FALSE(IsCanonical(unsorted));
+    CHECK(&CanonicalElements(unsorted, scratch) == &scratch);
+    CHECK(IsCanonical(scratch));
+  }
+  CHECK(IsCanonical({}));
+}
+
+TEST_CASE("SameContent ignores the order of chains and sets, not of rules") {
+  const Table policy = testdata::PolicyTable();
+  Table shuffled = policy;
+  std::reverse(shuffled.chains.begin(), shuffled.chains.end());
+  std::rotate(shuffled.sets.begin(), shuffled.sets.begin() + 2, shuffled.sets.end());
+  CHECK_FALSE(shuffled == policy);
+  CHECK(SameContent(shuffled, policy));
+
+  Table reordered_rules = policy;
+  std::swap(reordered_rules.chains[1].rules[0], reordered_rules.chains[1].rules[1]);
+  CHECK_FALSE(SameContent(reordered_rules, policy));
+  Table fewer = shuffled;
+  fewer.sets.pop_back();
+  CHECK_FALSE(SameContent(fewer, policy));
+  Table renamed = shuffled;
+  renamed.chains[0].name = "other";
+  CHECK_FALSE(SameContent(renamed, policy));
+  Table elsewhere = shuffled;
+  elsewhere.family = Family::kIp;
+  CHECK_FALSE(SameContent(elsewhere, policy));
+}
+
 TEST_CASE("equality ignores element order, counter values and handles") {
   Set a{"s", SetKeyType::kInetService, false, false, {Port(1), Port(2), Port(2)}};
   Set b{"s", SetKeyType::kInetService, false, false, {Port(2), Port(1)}};
@@ -206,6 +317,12 @@ TEST_CASE("Normalize folds protocol dependencies the way the kernel dump reads b
   const Rule unpinned{
       {IsNot(Field::kL4Proto, kTcp), InSet(Field::kL4Proto, "p"), Is(Field::kThDport, Port(2))}};
   CHECK(Normalize(unpinned) == unpinned);
+  // A concatenation's th dport is part of its key, whatever the protocol pinned before.
+  const Rule named_port{{Is(Field::kL4Proto, kTcp), InSet(Field::kIpDaddrL4ProtoThDport, "s"),
+                         Is(Field::kThDport, Port(2))}};
+  CHECK(Normalize(named_port) ==
+        Rule{{Is(Field::kL4Proto, kTcp), InSet(Field::kIpDaddrL4ProtoThDport, "s"),
+              Is(Field::kTcpDport, Port(2))}});
   CHECK(Normalize(testdata::PolicyTable()) == testdata::PolicyTable());
 }
 

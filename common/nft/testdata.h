@@ -1,16 +1,20 @@
 // Tables shared by the nft tests (unit and kernel), shaped like what the router and weave-npc
-// build: a nat postrouting chain that masquerades, a filter forward chain with sets and a jump.
+// build: a nat postrouting chain that masquerades, a filter forward chain with sets and a jump,
+// and a sequence of policy tables for the planner.
 #pragma once
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
 #include "common/net/ip.h"
 #include "common/nft/ruleset.h"
+#include "common/nft/transaction.h"
 
 namespace weave::nft::testdata {
 
 inline net::Cidr Net(const char* text) { return *net::Cidr::Parse(text); }
+inline net::Ipv4 Addr(const char* text) { return *net::Ipv4::Parse(text); }
 
 // The router's table: masquerading and the policy gate.
 inline Table RouterTable(const std::string& name = "weave") {
@@ -113,6 +117,7 @@ inline Table PolicyTable(const std::string& name = "weave-npc") {
                           Accept()}},
                     Rule{{InSet(Field::kMark, "marks"), SetMark{0x10}}},
                     Rule{{NotInSet(Field::kOifname, "bridges"), SetMark{0x4000, true}}},
+                    Rule{{InSet(Field::kIpDaddrL4ProtoThDport, "named-ports"), Accept()}},
                     Rule{{Counter{}, Log{"", 86}, Drop()}},
                 }},
       },
@@ -132,7 +137,94 @@ inline Table PolicyTable(const std::string& name = "weave-npc") {
           Set{"marks", SetKeyType::kMark, false, true, {Mark{0x1}}},
           Set{"bridges", SetKeyType::kIfname, false, false, {Ifname{"weave"}}},
           Set{"pod-ips", SetKeyType::kIpv4Addr, false, false, {Net("10.32.0.2/32")}},
+          Set{"named-ports",
+              SetKeyType::kIpv4AddrProtoService,
+              false,
+              false,
+              {AddrProtoPort{Addr("10.32.0.5"), kTcp, 8080},
+               AddrProtoPort{Addr("10.32.0.6"), kUdp, 53}}},
       }};
+}
+
+// Whether the transaction replaces a whole table (rather than changing parts of it).
+inline bool ReplacesTable(const Transaction& transaction) {
+  return std::any_of(
+      transaction.operations.begin(), transaction.operations.end(),
+      [](const Operation& operation) { return std::holds_alternative<ReplaceTable>(operation); });
+}
+
+// One table of a sequence, and what changed since the one before.
+struct TableStep {
+  std::string what;
+  Table table;
+};
+
+// Policy tables one after another as weave-npc's syncs produce them: sets and regular chains come
+// and go, elements and rules change, while the base chain stays. Plan turns every step after the
+// first into finer operations than a ReplaceTable.
+inline std::vector<TableStep> PolicyChanges() {
+  std::vector<TableStep> steps;
+  Table table = PolicyTable();
+  const auto step = [&](std::string what) { steps.push_back({std::move(what), table}); };
+  const auto pods = [&]() -> std::vector<Rule>& { return table.FindChain("pods")->rules; };
+  step("the policy table");
+
+  table.sets.push_back(
+      Set{"np-1-sources", SetKeyType::kIpv4Addr, true, false, {Net("10.36.0.0/14")}});
+  table.chains.push_back(Chain{
+      "np-1-ingress", std::nullopt, {Rule{{InSet(Field::kIpSaddr, "np-1-sources"), Accept()}}}});
+  pods().insert(pods().begin(), Rule{{Jump("np-1-ingress")}});
+  step("a policy's chain and set added");
+
+  table.FindSet("allowed-sources")->elements[2] = Net("10.33.0.0/17");
+  table.FindSet("np-1-sources")->elements = {Net("10.36.0.0/15"), Net("10.38.0.0/15")};
+  table.FindSet("named-ports")->elements = {AddrProtoPort{Addr("10.32.0.5"), kTcp, 8080},
+                                            AddrProtoPort{Addr("10.32.0.7"), kTcp, 443}};
+  table.FindChain("np-1-ingress")->rules = {
+      Rule{{InSet(Field::kIpSaddr, "np-1-sources"), Is(Field::kTcpDport, Port(80)), Accept()}}};
+  table.sets.push_back(Set{"np-2-ports", SetKeyType::kInetService, false, false, {Port(53)}});
+  table.chains.push_back(Chain{
+      "np-2-ingress", std::nullopt, {Rule{{InSet(Field::kUdpDport, "np-2-ports"), Accept()}}}});
+  pods().insert(pods().begin() + 1, Rule{{Jump("np-2-ingress")}});
+  step("elements, rules, a chain and a set changed together");
+
+  table.FindSet("np-1-sources")->name = "np-3-sources";
+  Chain& renamed = *table.FindChain("np-1-ingress");
+  renamed.name = "np-3-ingress";
+  renamed.rules = {
+      Rule{{InSet(Field::kIpSaddr, "np-3-sources"), Is(Field::kTcpDport, Port(80)), Accept()}}};
+  pods()[0] = Rule{{Jump("np-3-ingress")}};
+  step("a policy renamed");
+
+  for (const char* name : {"chain-a", "chain-b", "chain-c"}) {
+    table.chains.push_back(Chain{name, std::nullopt, {}});
+  }
+  table.FindChain("chain-a")->rules = {Rule{{Jump("chain-b")}}, Rule{{Goto("chain-c")}}};
+  table.FindChain("chain-b")->rules = {Rule{{Jump("chain-c")}}};
+  table.FindChain("chain-c")->rules = {Rule{{Is(Field::kMark, Mark{1}), Drop()}}};
+  pods().insert(pods().begin(), Rule{{Jump("chain-a")}});
+  step("chains that jump to each other added");
+
+  for (const char* name : {"chain-a", "chain-b", "chain-c"}) {
+    table.chains.erase(std::find_if(table.chains.begin(), table.chains.end(),
+                                    [&](const Chain& chain) { return chain.name == name; }));
+  }
+  pods().erase(pods().begin());
+  step("chains that jump to each other removed together");
+
+  table.chains.push_back(Chain{"chain-x", std::nullopt, {Rule{{Jump("chain-y")}}}});
+  table.chains.push_back(Chain{"chain-y", std::nullopt, {Rule{{Return()}}}});
+  pods().insert(pods().begin(), Rule{{Jump("chain-x")}});
+  step("one chain jumping to another");
+
+  table.FindChain("chain-x")->rules = {Rule{{Return()}}};
+  table.FindChain("chain-y")->rules = {Rule{{Jump("chain-x")}}};
+  pods()[0] = Rule{{Jump("chain-y")}};
+  step("the jump turned around");
+
+  table = PolicyTable();
+  step("back to the policy table");
+  return steps;
 }
 
 }  // namespace weave::nft::testdata

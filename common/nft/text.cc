@@ -61,7 +61,8 @@ std::string PriorityText(Family family, Hook hook, int priority) {
 
 std::string ProtocolText(L4Proto proto) {
   // The names nft takes from /etc/protocols, for the protocols one meets in practice.
-  static constexpr std::array<NamedValue, 10> kNames = {{
+  static constexpr std::array<NamedValue, 11> kNames = {{
+      {0, "ip"},
       {1, "icmp"},
       {2, "igmp"},
       {6, "tcp"},
@@ -145,6 +146,8 @@ std::string FieldText(Field field) {
       return "fib daddr type";
     case Field::kMark:
       return "meta mark";
+    case Field::kIpDaddrL4ProtoThDport:
+      return "ip daddr . meta l4proto . th dport";
   }
   return "?";
 }
@@ -191,22 +194,42 @@ std::string VerdictText(const Verdict& verdict) {
   return "?";
 }
 
+// The bytes of a key that nft reads as one host byte order (little-endian) number to sort it:
+// interface names NUL-padded to 16 bytes, and concatenations as the unpadded bytes of their parts
+// (address and port in network order). Empty for keys nft sorts as the model does.
+std::string HostOrderKey(const Element& element) {
+  if (const auto* ifname = std::get_if<Ifname>(&element)) {
+    std::string padded(ifname->name());
+    padded.resize(16, '\0');
+    return padded;
+  }
+  if (const auto* triple = std::get_if<AddrProtoPort>(&element)) {
+    const uint32_t addr = triple->addr.value();
+    return {static_cast<char>(addr >> 24),
+            static_cast<char>(addr >> 16),
+            static_cast<char>(addr >> 8),
+            static_cast<char>(addr),
+            static_cast<char>(triple->proto.number),
+            static_cast<char>(triple->port >> 8),
+            static_cast<char>(triple->port)};
+  }
+  return {};
+}
+
 // nft lists elements sorted by their value as a number in the key's byte order: addresses, ports
-// and protocols numerically, interface names (host byte order strings) from the last byte.
+// and protocols numerically, interface names and concatenations (host byte order) from the last
+// byte.
 bool ListingLess(const Element& a, const Element& b) {
-  const auto* name_a = std::get_if<Ifname>(&a);
-  const auto* name_b = std::get_if<Ifname>(&b);
-  if (name_a == nullptr || name_b == nullptr) return ElementLess(a, b);
-  std::string padded_a(name_a->name());
-  std::string padded_b(name_b->name());
-  padded_a.resize(16, '\0');
-  padded_b.resize(16, '\0');
+  const std::string key_a = HostOrderKey(a);
+  const std::string key_b = HostOrderKey(b);
+  if (key_a.empty() || key_b.empty()) return ElementLess(a, b);
   return std::lexicographical_compare(
-      padded_a.rbegin(), padded_a.rend(), padded_b.rbegin(), padded_b.rend(),
+      key_a.rbegin(), key_a.rend(), key_b.rbegin(), key_b.rend(),
       [](char x, char y) { return static_cast<unsigned char>(x) < static_cast<unsigned char>(y); });
 }
 
-// How many elements nft puts on one line of `elements = { ... }`; 1 for strings.
+// How many elements nft puts on one line of `elements = { ... }`; 1 for strings and
+// concatenations.
 int ElementsPerLine(SetKeyType type) {
   switch (type) {
     case SetKeyType::kIpv4Addr:
@@ -216,10 +239,23 @@ int ElementsPerLine(SetKeyType type) {
     case SetKeyType::kMark:
       return 5;
     case SetKeyType::kIfname:
+    case SetKeyType::kIpv4AddrProtoService:
       return 1;
   }
   return 1;
 }
+
+struct ElementText {
+  std::string operator()(const AddrProtoPort& triple) const {
+    return absl::StrCat(triple.addr.ToString(), " . ", ProtocolText(triple.proto), " . ",
+                        triple.port);
+  }
+  // Every other kind of element is also a Value and prints as one.
+  template <typename T>
+  std::string operator()(const T& element) const {
+    return ValueText(Value(element));
+  }
+};
 
 void AppendSet(const Set& set, std::string& out) {
   absl::StrAppend(&out, "\tset ", set.name, " {\n\t\ttype ", SetKeyTypeName(set.key_type), "\n");
@@ -256,9 +292,7 @@ void AppendChain(Family family, const Chain& chain, std::string& out) {
 
 }  // namespace
 
-std::string ToText(const Element& element) {
-  return std::visit([](const auto& e) { return ValueText(Value(e)); }, element);
-}
+std::string ToText(const Element& element) { return std::visit(ElementText{}, element); }
 
 std::string ToText(const Statement& statement) {
   struct Visitor {
