@@ -12,9 +12,10 @@ namespace {
 // A table's chains and sets by name, for lookups in tables of many chains and sets.
 class ByName {
  public:
-  explicit ByName(const Table& table) {
-    for (const Chain& chain : table.chains) chains_.emplace(chain.name, &chain);
-    for (const Set& set : table.sets) sets_.emplace(set.name, &set);
+  explicit ByName(const Table& table) : ByName(table.chains, table.sets) {}
+  ByName(const std::vector<Chain>& chains, const std::vector<Set>& sets) {
+    for (const Chain& chain : chains) chains_.emplace(chain.name, &chain);
+    for (const Set& set : sets) sets_.emplace(set.name, &set);
   }
 
   const Chain* chain(absl::string_view name) const {
@@ -39,7 +40,8 @@ bool SameShape(const Set& a, const Set& b) {
 // Whether changes to sets, elements, regular chains and rules can turn `current` into `desired`:
 // the base chains (the hooks packets enter by) stay as they are, and so does every set that both
 // have, constant sets with their elements.
-bool Incremental(const Table& current, const ByName& have, const Table& desired) {
+bool Incremental(const Table& current, const ByName& have, const Table& desired,
+                 const std::vector<Set>& desired_sets) {
   if (current.family != desired.family || current.name != desired.name) return false;
   const auto base_chains = [](const Table& table) {
     return std::count_if(table.chains.begin(), table.chains.end(),
@@ -51,7 +53,7 @@ bool Incremental(const Table& current, const ByName& have, const Table& desired)
     const Chain* existing = have.chain(chain.name);
     if (existing == nullptr || existing->base != chain.base) return false;
   }
-  for (const Set& set : desired.sets) {
+  for (const Set& set : desired_sets) {
     const Set* existing = have.set(set.name);
     if (existing == nullptr) continue;
     if (!SameShape(*existing, set) || (set.constant && !(*existing == set))) return false;
@@ -90,12 +92,14 @@ std::vector<const Chain*> CalleesFirst(const Table& table, const ByName& chains)
 
 // DeleteElements for every kept set that lost elements, then AddElements for every one that
 // gained some: all deletions first, so that a replaced interval never overlaps its successor.
-void AddElementChanges(const Table& want, const ByName& have, const TableId& id,
+void AddElementChanges(const std::vector<Set>& sets, const ByName& have, const TableId& id,
                        Transaction& transaction) {
   std::vector<Operation> additions;
-  for (const Set& set : want.sets) {
+  for (const Set& set : sets) {
     const Set* existing = have.set(set.name);
     if (existing == nullptr) continue;
+    // Most sets are unchanged, usually element for element: one pass tells.
+    if (existing->elements == set.elements) continue;
     std::vector<Element> scratch_have, scratch_want;
     const std::vector<Element>& present = CanonicalElements(existing->elements, scratch_have);
     const std::vector<Element>& wanted = CanonicalElements(set.elements, scratch_want);
@@ -112,24 +116,33 @@ void AddElementChanges(const Table& want, const ByName& have, const TableId& id,
 }  // namespace
 
 Transaction Plan(const std::optional<Table>& current, const Table& desired) {
-  const Table want = Normalize(desired);
   Transaction transaction;
   if (!current.has_value()) {
-    transaction.Add(ReplaceTable{want});
+    transaction.Add(ReplaceTable{Normalize(desired)});
     return transaction;
   }
+  // Normalize only changes rules: normalize copies of the chains and use the sets as they are
+  // (copying every element on each plan would cost more than the plan itself).
+  Table want{desired.family, desired.name, {}, {}};
+  want.chains.reserve(desired.chains.size());
+  for (const Chain& chain : desired.chains) {
+    want.chains.push_back(Chain{chain.name, chain.base, {}});
+    want.chains.back().rules.reserve(chain.rules.size());
+    for (const Rule& rule : chain.rules) want.chains.back().rules.push_back(Normalize(rule));
+  }
+  const std::vector<Set>& want_sets = desired.sets;
   const ByName have(*current);
-  if (!Incremental(*current, have, want)) {
-    transaction.Add(ReplaceTable{want});
+  if (!Incremental(*current, have, want, want_sets)) {
+    transaction.Add(ReplaceTable{Normalize(desired)});
     return transaction;
   }
-  const ByName wanted(want);
+  const ByName wanted(want.chains, want_sets);
   const TableId id{want.family, want.name};
   // New sets and chains first: rules may refer to them.
-  for (const Set& set : want.sets) {
+  for (const Set& set : want_sets) {
     if (have.set(set.name) == nullptr) transaction.Add(AddSet{id, set});
   }
-  AddElementChanges(want, have, id, transaction);
+  AddElementChanges(want_sets, have, id, transaction);
   for (const Chain& chain : want.chains) {
     if (have.chain(chain.name) == nullptr) {
       transaction.Add(AddChain{id, Chain{chain.name, std::nullopt, {}}});
