@@ -1,6 +1,7 @@
 #include "common/nft/plan.h"
 
 #include <algorithm>
+#include <deque>
 #include <iterator>
 
 #include "absl/container/flat_hash_map.h"
@@ -15,6 +16,10 @@ class ByName {
   explicit ByName(const Table& table) : ByName(table.chains, table.sets) {}
   ByName(const std::vector<Chain>& chains, const std::vector<Set>& sets) {
     for (const Chain& chain : chains) chains_.emplace(chain.name, &chain);
+    for (const Set& set : sets) sets_.emplace(set.name, &set);
+  }
+  ByName(const std::vector<const Chain*>& chains, const std::vector<Set>& sets) {
+    for (const Chain* chain : chains) chains_.emplace(chain->name, chain);
     for (const Set& set : sets) sets_.emplace(set.name, &set);
   }
 
@@ -40,8 +45,7 @@ bool SameShape(const Set& a, const Set& b) {
 // Whether changes to sets, elements, regular chains and rules can turn `current` into `desired`:
 // the base chains (the hooks packets enter by) stay as they are, and so does every set that both
 // have, constant sets with their elements.
-bool Incremental(const Table& current, const ByName& have, const Table& desired,
-                 const std::vector<Set>& desired_sets) {
+bool Incremental(const Table& current, const ByName& have, const Table& desired) {
   if (current.family != desired.family || current.name != desired.name) return false;
   const auto base_chains = [](const Table& table) {
     return std::count_if(table.chains.begin(), table.chains.end(),
@@ -53,7 +57,7 @@ bool Incremental(const Table& current, const ByName& have, const Table& desired,
     const Chain* existing = have.chain(chain.name);
     if (existing == nullptr || existing->base != chain.base) return false;
   }
-  for (const Set& set : desired_sets) {
+  for (const Set& set : desired.sets) {
     const Set* existing = have.set(set.name);
     if (existing == nullptr) continue;
     if (!SameShape(*existing, set) || (set.constant && !(*existing == set))) return false;
@@ -72,7 +76,8 @@ std::vector<Element> Missing(const std::vector<Element>& a, const std::vector<El
 // Rules replaced in this order never form a jump loop midway, since whatever a chain's new rules
 // reach already has its new rules. FakeBackend refuses a loop after any operation (the kernel of
 // this writing, 6.18, only at commit).
-std::vector<const Chain*> CalleesFirst(const Table& table, const ByName& chains) {
+std::vector<const Chain*> CalleesFirst(const std::vector<const Chain*>& all,
+                                       const ByName& chains) {
   std::vector<const Chain*> order;
   absl::flat_hash_set<absl::string_view> visited;
   const auto visit = [&](const Chain& chain, const auto& self) -> void {
@@ -86,7 +91,7 @@ std::vector<const Chain*> CalleesFirst(const Table& table, const ByName& chains)
     }
     order.push_back(&chain);
   };
-  for (const Chain& chain : table.chains) visit(chain, visit);
+  for (const Chain* chain : all) visit(*chain, visit);
   return order;
 }
 
@@ -121,31 +126,39 @@ Transaction Plan(const std::optional<Table>& current, const Table& desired) {
     transaction.Add(ReplaceTable{Normalize(desired)});
     return transaction;
   }
-  // Normalize only changes rules: normalize copies of the chains and use the sets as they are
-  // (copying every element on each plan would cost more than the plan itself).
-  Table want{desired.family, desired.name, {}, {}};
-  want.chains.reserve(desired.chains.size());
-  for (const Chain& chain : desired.chains) {
-    want.chains.push_back(Chain{chain.name, chain.base, {}});
-    want.chains.back().rules.reserve(chain.rules.size());
-    for (const Rule& rule : chain.rules) want.chains.back().rules.push_back(Normalize(rule));
-  }
-  const std::vector<Set>& want_sets = desired.sets;
   const ByName have(*current);
-  if (!Incremental(*current, have, want, want_sets)) {
+  if (!Incremental(*current, have, desired)) {
     transaction.Add(ReplaceTable{Normalize(desired)});
     return transaction;
   }
-  const ByName wanted(want.chains, want_sets);
-  const TableId id{want.family, want.name};
+  // `current` is normalized (a dump, or a table applied before). Normalize only changes rules,
+  // and a chain whose rules equal the current ones as they are needs no normalizing: only the
+  // others are copied (copying every rule and element on each plan would cost more than the
+  // plan itself).
+  std::deque<Chain> normalized;
+  std::vector<const Chain*> want;
+  want.reserve(desired.chains.size());
+  for (const Chain& chain : desired.chains) {
+    const Chain* existing = have.chain(chain.name);
+    if (existing != nullptr && existing->rules == chain.rules) {
+      want.push_back(&chain);
+      continue;
+    }
+    Chain& copy = normalized.emplace_back(Chain{chain.name, chain.base, {}});
+    copy.rules.reserve(chain.rules.size());
+    for (const Rule& rule : chain.rules) copy.rules.push_back(Normalize(rule));
+    want.push_back(&copy);
+  }
+  const ByName wanted(want, desired.sets);
+  const TableId id{desired.family, desired.name};
   // New sets and chains first: rules may refer to them.
-  for (const Set& set : want_sets) {
+  for (const Set& set : desired.sets) {
     if (have.set(set.name) == nullptr) transaction.Add(AddSet{id, set});
   }
-  AddElementChanges(want_sets, have, id, transaction);
-  for (const Chain& chain : want.chains) {
-    if (have.chain(chain.name) == nullptr) {
-      transaction.Add(AddChain{id, Chain{chain.name, std::nullopt, {}}});
+  AddElementChanges(desired.sets, have, id, transaction);
+  for (const Chain* chain : want) {
+    if (have.chain(chain->name) == nullptr) {
+      transaction.Add(AddChain{id, Chain{chain->name, std::nullopt, {}}});
     }
   }
   for (const Chain* chain : CalleesFirst(want, wanted)) {
