@@ -208,6 +208,14 @@ absl::Status Controller::Sync() {
   return absl::OkStatus();
 }
 
+std::string Controller::PodAt(net::Ipv4 address) const {
+  absl::MutexLock lock(&mu_);
+  for (const auto& [key, pod] : model_.pods) {
+    if (pod.Addressable() && *pod.ip == address) return key;
+  }
+  return "";
+}
+
 ControllerStatus Controller::status() const {
   absl::MutexLock lock(&mu_);
   return status_;

@@ -69,6 +69,9 @@ class Controller {
 
   ControllerStatus status() const;
 
+  // "namespace/name" of the pod with this address, or "" (for blocked-connection lines).
+  std::string PodAt(net::Ipv4 address) const;
+
   // A kube::EventHandler feeding one kind into this controller.
   class Handler : public kube::EventHandler {
    public:

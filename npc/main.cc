@@ -20,6 +20,7 @@
 #include "common/metrics/exposition.h"
 #include "common/nft/linux_backend.h"
 #include "npc/controller.h"
+#include "npc/nflog/nflog.h"
 #include "spdlog/spdlog.h"
 
 namespace {
@@ -39,11 +40,12 @@ int Fail(const absl::Status& status) {
   return 1;
 }
 
-std::vector<weave::metrics::Family> NpcMetrics(const weave::npc::ControllerStatus& status) {
+std::vector<weave::metrics::Family> NpcMetrics(
+    const weave::npc::ControllerStatus& status,
+    const std::vector<weave::npc::nflog::BlockedCount>& blocked) {
   using weave::metrics::Type;
   return {
-      {"weavenpc_blocked_connections_total", "Connections blocked by Weave NPC.", Type::kCounter,
-       {}},
+      weave::npc::nflog::BlockedConnectionsFamily(blocked),
       {"weavenpc_enforcement_errors_total",
        "Rulesets the kernel refused (each is retried).", Type::kCounter,
        {{{}, static_cast<double>(status.sync_errors)}}},
@@ -132,11 +134,29 @@ int main(int argc, char** argv) {
   Controller controller(backend->get(), {.node = f.node_name,
                                          .allow_mcast = *allow_mcast,
                                          .legacy_netpol = *legacy});
+  // Blocked connections: the spec's line for each (rate-limited), with pod names where known.
+  weave::npc::nflog::BlockedConnectionLog blocked(
+      {}, [&controller](weave::net::Ipv4 address) { return controller.PodAt(address); },
+      absl::Now, [](const std::string& line) { spdlog::warn("{}", line); });
+  auto nflog = weave::npc::nflog::NflogReader::Open();
+  if (nflog.ok()) {
+    if (absl::Status started = (*nflog)->Start(
+            [&blocked](const weave::npc::nflog::BlockedPacket& packet) { blocked.Record(packet); });
+        !started.ok()) {
+      return Fail(started);
+    }
+  } else {
+    // Policy is enforced all the same; only the log lines and the counter are missing.
+    spdlog::error("blocked connections will not be logged: {}",
+                  std::string(nflog.status().message()));
+  }
+
   auto metrics = weave::http::Server::Start(
-      "metrics", *address, {{"/metrics", [&controller](const weave::http::Request&) {
+      "metrics", *address, {{"/metrics", [&controller, &blocked](const weave::http::Request&) {
                                return weave::http::Response{
                                    200, weave::metrics::kContentType,
-                                   weave::metrics::RenderText(NpcMetrics(controller.status()))};
+                                   weave::metrics::RenderText(NpcMetrics(
+                                       controller.status(), blocked.counters().Snapshot()))};
                              }}});
   if (!metrics.ok()) return Fail(metrics.status());
 
@@ -152,6 +172,12 @@ int main(int argc, char** argv) {
       client->get(), "/apis/networking.k8s.io/v1/networkpolicies", &policies));
   std::atomic<bool> stopping{false};
   std::thread sync([&] { SyncLoop(controller, stopping); });
+  std::thread flush([&] {
+    while (!stopping.load()) {
+      for (int i = 0; i < 50 && !stopping.load(); ++i) absl::SleepFor(absl::Milliseconds(100));
+      blocked.Flush();
+    }
+  });
   for (auto& watch : watches) watch->Start();
   spdlog::info("weave-npc {} started: node {}, allow-mcast {}, legacy netpol {}, metrics on {}",
                WEAVE_VERSION, f.node_name, *allow_mcast, *legacy, address->ToString());
@@ -163,6 +189,8 @@ int main(int argc, char** argv) {
   for (auto& watch : watches) watch->Stop();
   stopping = true;
   sync.join();
+  flush.join();
+  if (nflog.ok()) (*nflog)->Stop();
   (*metrics)->Stop();
   return 0;
 }
