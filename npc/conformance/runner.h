@@ -33,6 +33,13 @@ class DataPath {
   // Whether a new connection from `from` to `to` succeeds.
   virtual absl::StatusOr<bool> Connects(const Pod& from, const Pod& to, Protocol protocol,
                                         uint16_t port) = 0;
+  // The whole matrix: result[i][j] for pods[i] -> pods[j] (the diagonal is not used). The default
+  // asks Connects for each pair; a data path with real packets probes in parallel.
+  virtual absl::StatusOr<std::vector<std::vector<bool>>> ConnectMatrix(
+      const std::vector<const Pod*>& pods, Protocol protocol, uint16_t port);
+  // Whether probes on `protocol` can run here (this kernel has no SCTP sockets, so the real
+  // data path skips SCTP probes; the compiled one runs them all).
+  virtual bool Supports(Protocol protocol) const { return true; }
   // What a failure report shows of the data path's state (e.g. the rulesets); may be empty.
   virtual std::string Describe() const { return ""; }
 };
@@ -66,6 +73,7 @@ class CompiledDataPath : public DataPath {
 struct RunResult {
   bool passed = false;
   int probes = 0;       // connections judged
+  int skipped = 0;      // probes the data path does not support
   std::string report;   // what failed (empty when passed), or the trace with verbose
 };
 
