@@ -30,8 +30,8 @@ const char* KindName(Controller::Kind kind) {
 
 }  // namespace
 
-Controller::Controller(nft::Backend* backend, CompileOptions options)
-    : backend_(backend), options_(options), compiler_(std::move(options)) {}
+Controller::Controller(nft::Backend* backend, CompileOptions options, FlowSweeper* sweeper)
+    : backend_(backend), sweeper_(sweeper), options_(options), compiler_(std::move(options)) {}
 
 void Controller::Changed() { ++version_; }
 
@@ -172,7 +172,11 @@ absl::Status Controller::Sync() {
     status = current.status();
     if (status.ok()) applied_table_ = std::move(*current);
   }
-  if (status.ok()) status = backend_->Apply(nft::Plan(applied_table_, desired));
+  if (status.ok()) {
+    const nft::Transaction transaction = nft::Plan(applied_table_, desired);
+    status = backend_->Apply(transaction);
+    if (status.ok() && !transaction.empty()) sweep_needed_ = true;
+  }
   int rules = 0;
   int elements = 0;
   for (const nft::Chain& chain : desired.chains) rules += chain.rules.size();
@@ -206,6 +210,18 @@ absl::Status Controller::Sync() {
   status_.sets = sets;
   status_.elements = elements;
   return absl::OkStatus();
+}
+
+absl::StatusOr<int> Controller::SweepFlows() {
+  absl::MutexLock sync_lock(&sync_mu_);
+  if (sweeper_ == nullptr || !sweep_needed_ || !applied_table_.has_value()) return 0;
+  sweep_needed_ = false;
+  absl::StatusOr<int> deleted = sweeper_->Sweep(*applied_table_);
+  if (deleted.ok() && *deleted > 0) {
+    absl::MutexLock lock(&mu_);
+    status_.flows_deleted += *deleted;
+  }
+  return deleted;
 }
 
 std::string Controller::PodAt(net::Ipv4 address) const {

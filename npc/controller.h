@@ -26,6 +26,7 @@
 #include "common/kube/reflector.h"
 #include "common/nft/backend.h"
 #include "npc/compiler/compiler.h"
+#include "npc/flow_sweeper.h"
 #include "npc/model/model.h"
 
 namespace weave::npc {
@@ -41,6 +42,7 @@ struct ControllerStatus {
   int elements = 0;
   uint64_t syncs = 0;               // transactions applied
   uint64_t sync_errors = 0;         // transactions the backend refused
+  uint64_t flows_deleted = 0;       // conntrack entries of flows a change denied
   std::string last_error;
   absl::Time last_sync = absl::InfinitePast();
   absl::Duration last_sync_took;
@@ -51,7 +53,8 @@ class Controller {
  public:
   enum class Kind { kNamespace, kPod, kPolicy };
 
-  Controller(nft::Backend* backend, CompileOptions options);
+  // `sweeper` (may be null) deletes the conntrack entries of flows a change denies.
+  Controller(nft::Backend* backend, CompileOptions options, FlowSweeper* sweeper = nullptr);
 
   // The object changed or appeared (`object` as the API server sent it).
   void Upsert(Kind kind, const kube::Json& object);
@@ -64,6 +67,10 @@ class Controller {
   // Compiles, plans and applies. OK and nothing sent when nothing changed or not every kind is
   // listed yet.
   absl::Status Sync();
+  // After a sync that changed the table: deletes the conntrack entries of flows the table now
+  // refuses (so that a new deny takes effect on established connections). Returns how many;
+  // 0 without a change since the last sweep.
+  absl::StatusOr<int> SweepFlows();
   // Blocks until Pending() or `deadline`; returns Pending().
   bool WaitPending(absl::Time deadline) const;
 
@@ -93,12 +100,14 @@ class Controller {
   void SetProblem(const std::string& key, std::string problem) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   nft::Backend* const backend_;
+  FlowSweeper* const sweeper_;
   const CompileOptions options_;
   absl::Mutex sync_mu_;  // one Sync at a time; taken before mu_
   // The table as last applied, so that a pod event costs a compile and a small transaction, not
   // a dump of the whole table; cleared by a failure (the next Sync reads the backend again).
   std::optional<nft::Table> applied_table_ ABSL_GUARDED_BY(sync_mu_);
   Compiler compiler_ ABSL_GUARDED_BY(sync_mu_);
+  bool sweep_needed_ ABSL_GUARDED_BY(sync_mu_) = false;
   mutable absl::Mutex mu_;
   Model model_ ABSL_GUARDED_BY(mu_);
   uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;  // bumped by every model change

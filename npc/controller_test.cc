@@ -157,3 +157,39 @@ TEST_CASE("Controller: a refused transaction is an error, counted, and retried")
 
 }  // namespace
 }  // namespace weave::npc
+
+namespace weave::npc {
+namespace {
+
+class RecordingSweeper : public FlowSweeper {
+ public:
+  absl::StatusOr<int> Sweep(const nft::Table& table) override {
+    tables.push_back(table);
+    return 2;
+  }
+  std::vector<nft::Table> tables;
+};
+
+TEST_CASE("Controller: flows are swept once after a change, with the applied table") {
+  nft::FakeBackend backend;
+  RecordingSweeper sweeper;
+  Controller controller(&backend, CompileOptions{.node = "node-1"}, &sweeper);
+  CHECK(*controller.SweepFlows() == 0);  // nothing applied yet
+  controller.Upsert(Controller::Kind::kNamespace, NamespaceObject("x"));
+  controller.Upsert(Controller::Kind::kPod, PodObject("x", "a", "10.32.0.2"));
+  for (Kind kind : {Kind::kNamespace, Kind::kPod, Kind::kPolicy}) controller.MarkListed(kind);
+  REQUIRE(controller.Sync().ok());
+  CHECK(*controller.SweepFlows() == 2);
+  REQUIRE(sweeper.tables.size() == 1);
+  CHECK(nft::SameContent(sweeper.tables[0], **backend.Dump(nft::Family::kInet, kTableName)));
+  CHECK(*controller.SweepFlows() == 0);  // no change since
+  CHECK(controller.status().flows_deleted == 2);
+
+  controller.Upsert(Kind::kPolicy, PolicyObject("deny", Json::parse(R"({"podSelector": {}})")));
+  REQUIRE(controller.Sync().ok());
+  CHECK(*controller.SweepFlows() == 2);
+  CHECK(sweeper.tables.size() == 2);
+}
+
+}  // namespace
+}  // namespace weave::npc

@@ -56,6 +56,9 @@ std::vector<weave::metrics::Family> NpcMetrics(
        Type::kGauge, {{{}, static_cast<double>(status.problems.size())}}},
       {"weavenpc_ruleset_syncs_total", "Transactions applied to table inet weave-npc.",
        Type::kCounter, {{{}, static_cast<double>(status.syncs)}}},
+      {"weavenpc_denied_flows_deleted_total",
+       "Conntrack entries deleted because a policy change denied their flow.", Type::kCounter,
+       {{{}, static_cast<double>(status.flows_deleted)}}},
   };
 }
 
@@ -67,6 +70,17 @@ void SyncLoop(weave::npc::Controller& controller, const std::atomic<bool>& stopp
     absl::Status status = controller.Sync();
     if (status.ok()) {
       retry = absl::Seconds(1);
+      // Once the burst of changes is applied: forget the flows the new rules refuse.
+      if (!controller.Pending()) {
+        absl::StatusOr<int> deleted = controller.SweepFlows();
+        if (!deleted.ok()) {
+          spdlog::error("deleting the conntrack entries of denied flows: {}",
+                        std::string(deleted.status().message()));
+        } else if (*deleted > 0) {
+          spdlog::info("deleted the conntrack entries of {} flow(s) that policy now denies",
+                       *deleted);
+        }
+      }
       continue;
     }
     spdlog::error("{}; retrying in {}", std::string(status.message()),
@@ -130,10 +144,17 @@ int main(int argc, char** argv) {
   auto backend = weave::nft::LinuxBackend::Open();
   if (!backend.ok()) return Fail(backend.status());
 
+  std::unique_ptr<weave::npc::FlowSweeper> sweeper;
+  if (auto conntrack = weave::npc::conntrack::Conntrack::Open(); conntrack.ok()) {
+    sweeper = std::make_unique<weave::npc::ConntrackSweeper>(std::move(*conntrack));
+  } else {
+    spdlog::error("established flows will outlive the policies that deny them: {}",
+                  std::string(conntrack.status().message()));
+  }
   using weave::npc::Controller;
-  Controller controller(backend->get(), {.node = f.node_name,
-                                         .allow_mcast = *allow_mcast,
-                                         .legacy_netpol = *legacy});
+  Controller controller(backend->get(),
+                        {.node = f.node_name, .allow_mcast = *allow_mcast, .legacy_netpol = *legacy},
+                        sweeper.get());
   // Blocked connections: the spec's line for each (rate-limited), with pod names where known.
   weave::npc::nflog::BlockedConnectionLog blocked(
       {}, [&controller](weave::net::Ipv4 address) { return controller.PodAt(address); },
