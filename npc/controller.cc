@@ -200,6 +200,7 @@ absl::Status Controller::Sync() {
   ++status_.syncs;
   status_.last_error.clear();
   status_.last_sync = absl::Now();
+  if (!status_.ready) status_.first_sync = status_.last_sync;
   status_.last_sync_took = status_.last_sync - start;
   status_.ready = true;
   status_.namespaces = namespaces;

@@ -44,6 +44,7 @@ struct ControllerStatus {
   uint64_t sync_errors = 0;         // transactions the backend refused
   uint64_t flows_deleted = 0;       // conntrack entries of flows a change denied
   std::string last_error;
+  absl::Time first_sync = absl::InfinitePast();
   absl::Time last_sync = absl::InfinitePast();
   absl::Duration last_sync_took;
   bool ready = false;               // every watch has synced and the first sync was applied

@@ -77,7 +77,8 @@ class NpcNode {
     ASSIGN_OR_REQUIRE(npc, node().Start("weave-npc", {WEAVE_NPC_PATH, "--kubeconfig",
                                                       api_dir_ + "/kubeconfig", "--node-name",
                                                       "node1", "--metrics-addr",
-                                                      "127.0.0.1:6781"}));
+                                                      "127.0.0.1:6781", "--socket",
+                                                      node().socket_path()}));
     return npc;
   }
 

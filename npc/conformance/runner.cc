@@ -81,8 +81,10 @@ absl::StatusOr<Labels*> TargetLabels(const Json& value, bool pod, Model& model) 
   return &it->second.labels;
 }
 
-// Applies one action to the model; `notes` collects what weave-npc would have reported.
-absl::Status Apply(const Json& action, Model& model, std::string& notes) {
+// Applies one action to the model and to `policy_objects` (see DataPath::Enforce); `notes`
+// collects what weave-npc would have reported.
+absl::Status Apply(const Json& action, Model& model, std::map<std::string, Json>& policy_objects,
+                   std::string& notes) {
   const std::string kind = action.begin().key();
   Json value = action.begin().value();
   if (absl::Status status = Substitute(value, model); !status.ok()) return status;
@@ -95,14 +97,17 @@ absl::Status Apply(const Json& action, Model& model, std::string& notes) {
         const Json& metadata = value["metadata"];
         if (metadata.contains("namespace") && metadata.contains("name") &&
             metadata["namespace"].is_string() && metadata["name"].is_string()) {
-          model.policies.erase(absl::StrCat(metadata["namespace"].get<std::string>(), "/",
-                                            metadata["name"].get<std::string>()));
+          const std::string key = absl::StrCat(metadata["namespace"].get<std::string>(), "/",
+                                               metadata["name"].get<std::string>());
+          model.policies.erase(key);
+          policy_objects.erase(key);
         }
       }
       return absl::OkStatus();
     }
     if (!policy->problem.empty()) absl::StrAppend(&notes, "  reported: ", policy->problem, "\n");
     model.policies[policy->Key()] = *policy;
+    policy_objects[policy->Key()] = value;
     return absl::OkStatus();
   }
   if (kind == "deletePolicy") {
@@ -111,6 +116,7 @@ absl::Status Apply(const Json& action, Model& model, std::string& notes) {
     auto name = StringField(value, "name");
     if (!name.ok()) return name.status();
     model.policies.erase(absl::StrCat(*ns, "/", *name));
+    policy_objects.erase(absl::StrCat(*ns, "/", *name));
     return absl::OkStatus();
   }
   const bool pod = kind.find("Pod") != std::string::npos;
@@ -169,7 +175,8 @@ absl::StatusOr<std::map<std::string, net::Ipv4>> CompiledDataPath::CreatePods(
   return addresses;
 }
 
-absl::Status CompiledDataPath::Enforce(const Model& model) {
+absl::Status CompiledDataPath::Enforce(const Model& model,
+                                       const std::map<std::string, Json>& /*policy_objects*/) {
   std::set<std::string> names;
   for (const auto& [key, pod] : model.pods) names.insert(pod.node);
   for (const std::string& name : names) {
@@ -282,15 +289,16 @@ RunResult RunCase(const Case& c, DataPath& data_path, const RunOptions& options)
   }
   for (const CasePod& pod : pods) order.push_back(&model.pods.at(pod.Key()));
 
+  std::map<std::string, Json> policy_objects;
   result.passed = true;
   for (const Step& step : c.steps) {
     std::string notes;
     for (const Json& action : step.actions) {
-      if (absl::Status status = Apply(action, model, notes); !status.ok()) {
+      if (absl::Status status = Apply(action, model, policy_objects, notes); !status.ok()) {
         return fail(absl::StrCat(step.name, ": ", action.dump(), ": ", status.message()));
       }
     }
-    if (absl::Status status = data_path.Enforce(model); !status.ok()) {
+    if (absl::Status status = data_path.Enforce(model, policy_objects); !status.ok()) {
       return fail(absl::StrCat(step.name, ": ", status.message()));
     }
     bool step_failed = false;

@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/nft/fake_backend.h"
+#include "nlohmann/json.hpp"
 #include "npc/compiler/compiler.h"
 #include "npc/conformance/case.h"
 #include "npc/conformance/evaluator.h"
@@ -28,8 +29,12 @@ class DataPath {
   // Creates the case's pods (each with its node set) and returns their addresses by "ns/name".
   virtual absl::StatusOr<std::map<std::string, net::Ipv4>> CreatePods(
       const std::vector<CasePod>& pods) = 0;
-  // Makes the data path enforce `model`.
-  virtual absl::Status Enforce(const Model& model) = 0;
+  // Makes the data path enforce `model`. `policy_objects` holds, by "ns/name", the
+  // NetworkPolicy objects behind model.policies exactly as the case wrote them (placeholders
+  // substituted): a data path that feeds a real API server needs the objects, not the parsed
+  // values. A policy the parser skipped is in neither.
+  virtual absl::Status Enforce(const Model& model,
+                               const std::map<std::string, nlohmann::json>& policy_objects) = 0;
   // Whether a new connection from `from` to `to` succeeds.
   virtual absl::StatusOr<bool> Connects(const Pod& from, const Pod& to, Protocol protocol,
                                         uint16_t port) = 0;
@@ -52,7 +57,8 @@ class CompiledDataPath : public DataPath {
 
   absl::StatusOr<std::map<std::string, net::Ipv4>> CreatePods(
       const std::vector<CasePod>& pods) override;
-  absl::Status Enforce(const Model& model) override;
+  absl::Status Enforce(const Model& model,
+                       const std::map<std::string, nlohmann::json>& policy_objects) override;
   absl::StatusOr<bool> Connects(const Pod& from, const Pod& to, Protocol protocol,
                                 uint16_t port) override;
   std::string Describe() const override;
