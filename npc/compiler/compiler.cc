@@ -94,18 +94,25 @@ void Subtract(const net::Cidr& cidr, const std::vector<net::Cidr>& holes,
 
 // Networks either nest or are disjoint: keeping the outermost ones gives non-overlapping
 // interval elements, which nftables requires.
-std::vector<nft::Element> Intervals(std::vector<net::Cidr> networks) {
-  std::sort(networks.begin(), networks.end(), [](const net::Cidr& a, const net::Cidr& b) {
-    if (a.network() != b.network()) return a.network() < b.network();
-    return a.prefix_length() < b.prefix_length();
-  });
-  std::vector<nft::Element> out;
-  out.reserve(networks.size());
-  std::optional<net::Cidr> last;
+std::vector<nft::Element> Intervals(const std::vector<net::Cidr>& networks) {
+  // Sorted by first address, then by size (larger first): a network follows every network
+  // that contains it. Keys are computed once; a pod peer set is thousands of /32s.
+  std::vector<std::pair<uint64_t, const net::Cidr*>> keyed;
+  keyed.reserve(networks.size());
   for (const net::Cidr& network : networks) {
-    if (last.has_value() && last->Contains(network)) continue;
-    out.push_back(network);
-    last = network;
+    keyed.emplace_back(uint64_t{network.network().value()} << 6 | network.prefix_length(),
+                       &network);
+  }
+  std::sort(keyed.begin(), keyed.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<nft::Element> out;
+  out.reserve(keyed.size());
+  uint64_t last_end = 0;  // one past the last address covered so far
+  for (const auto& [key, network] : keyed) {
+    const uint64_t first = key >> 6;
+    if (!out.empty() && first < last_end) continue;  // inside the previous network
+    out.push_back(network->Network());
+    last_end = first + network->Size();
   }
   return out;
 }
@@ -256,7 +263,7 @@ class PolicyCompiler {
         }
       }
       for (const Pod* pod : peer_pods) networks.push_back(net::Cidr(*pod->ip, 32));
-      sets.push_back(AddressSet(set_prefix, true, Intervals(std::move(networks))));
+      sets.push_back(AddressSet(set_prefix, true, Intervals(networks)));
       peer_match = nft::InSet(PeerField(), set_prefix);
     }
     const auto add_rule = [&](std::vector<nft::Statement> statements) {
