@@ -34,6 +34,7 @@
 #include "router/identity.h"
 #include "router/ipam_channel.h"
 #include "common/nft/linux_backend.h"
+#include "router/net/bridge_netfilter.h"
 #include "router/net/masquerade.h"
 #include "router/net/mtu.h"
 #include "router/kube/kube_sync.h"
@@ -148,6 +149,12 @@ absl::Status SetUpNetwork(const RouterConfig& config, PeerName name, netlink::Ne
                           Masquerade& masquerade) {
   ASSIGN_OR_RETURN(std::vector<netlink::Route> routes, host.ListRoutes());
   RETURN_IF_ERROR(CheckRangeIsFree(config.ipalloc_range, routes, kBridgeName));
+  // Pods still get their network without it; policy then misses their bridged traffic.
+  if (config.expect_npc) {
+    if (absl::Status bridge_nf = EnsureBridgeNetfilter(); !bridge_nf.ok()) {
+      spdlog::warn("{}", std::string(bridge_nf.message()));
+    }
+  }
   RETURN_IF_ERROR(attacher.EnsureBridge(name));
   RETURN_IF_ERROR(attacher.Restore());
   std::vector<net::Ipv4> local_pods;
@@ -323,9 +330,12 @@ int Run(const RouterConfig& config, kube::Client* kube_client, bool peers_from_n
 
   absl::StatusOr<std::unique_ptr<nft::LinuxBackend>> nft_backend = nft::LinuxBackend::Open();
   if (!nft_backend.ok()) return Fail(nft_backend.status());
-  Masquerade masquerade(nft_backend->get(), {config.ipalloc_range, config.no_masq_local});
+  Masquerade masquerade(nft_backend->get(),
+                        {config.ipalloc_range, config.no_masq_local, config.expect_npc});
+  NpcStatus npc(config.expect_npc ? &masquerade : nullptr);
 
   Router router(config, name, uid, allocator->get());
+  router.set_npc(&npc);
   std::unique_ptr<VersionChecker> version_checker;
   if (!config.checkpoint_url.empty() && !config.checkpoint_disable) {
     version_checker = std::make_unique<VersionChecker>(
@@ -473,6 +483,7 @@ int Run(const RouterConfig& config, kube::Client* kube_client, bool peers_from_n
   if (kube_sync) kube_sync->Stop();
   router.set_mesh(nullptr);
   router.set_overlay(nullptr);
+  router.set_npc(nullptr);
   ipam_channel.set_mesh(nullptr);
   overlay.Attach(nullptr, nullptr);
   (*mesh)->Stop();

@@ -93,6 +93,10 @@ std::vector<metrics::Family> RouterMetrics(const v1::Status& status) {
        {{{}, static_cast<double>(ipam.pending_claims_size())}}},
       {"weave_ready", "1 when the router is ready (HTTP /status answers 200).", Type::kGauge,
        {{{}, status.ready() ? 1.0 : 0.0}}},
+      {"weave_npc_gate_open",
+       "1 when new connections to local pods pass the policy gate (weave-npc has synced, or "
+       "EXPECT_NPC=0).",
+       Type::kGauge, {{{}, status.npc_gate().open() ? 1.0 : 0.0}}},
   };
 }
 

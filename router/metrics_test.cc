@@ -55,6 +55,15 @@ TEST_CASE("router metrics carry the original's names and values", "[metrics]") {
   CHECK_THAT(text, Catch::Contains("weave_overlay_links{type=\"sleeve\"} 1\n"));
   CHECK_THAT(text, Catch::Contains("weave_fastdp_fallbacks_total 3\n"));
   CHECK_THAT(text, Catch::Contains("weave_sleeve_tx_bytes_total 1500\n"));
+  CHECK_THAT(text, Catch::Contains("weave_npc_gate_open 0\n"));
+}
+
+TEST_CASE("weave_npc_gate_open follows the gate", "[metrics]") {
+  v1::Status s = SampleStatus(true);
+  s.mutable_npc_gate()->set_expected(true);
+  s.mutable_npc_gate()->set_open(true);
+  CHECK_THAT(metrics::RenderText(RouterMetrics(s)),
+             Catch::Contains("# TYPE weave_npc_gate_open gauge\nweave_npc_gate_open 1\n"));
 }
 
 TEST_CASE("/status answers 503 until ready, 200 after", "[http]") {

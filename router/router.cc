@@ -113,6 +113,7 @@ v1::Status Router::Status() const {
   ipam->set_range_num_ips(config_.ipalloc_range.Size());
   ipam->set_default_subnet(config_.ipalloc_range.ToString());
   ipam->set_init_mode(config_.ipalloc_init.ToString());
+  if (const NpcStatus* npc = npc_.load()) npc->Fill(&status);
   return status;
 }
 

@@ -8,8 +8,9 @@
 
 #include "common/peer_name.h"
 #include "ipam/ring_allocator.h"
-#include "router/mesh/mesh.h"
 #include "router/config.h"
+#include "router/mesh/mesh.h"
+#include "router/npc_status.h"
 #include "router/overlay/overlay.h"
 #include "router/readiness.h"
 #include "weave/router.pb.h"
@@ -42,6 +43,9 @@ class Router {
   void set_overlay(const overlay::Overlay* overlay) { overlay_.store(overlay); }
   // The version check, when the operator configured one; must outlive the router.
   void set_version_checker(const class VersionChecker* checker) { version_checker_ = checker; }
+  // What weave-npc reports, and the policy gate; must outlive the router (or be unset first).
+  void set_npc(NpcStatus* npc) { npc_.store(npc); }
+  NpcStatus* npc() const { return npc_.load(); }
 
   // A consistent snapshot of everything `weave status` and `weave report` show.
   v1::Status Status() const;
@@ -55,6 +59,7 @@ class Router {
   std::atomic<mesh::Mesh*> mesh_{nullptr};
   std::atomic<const overlay::Overlay*> overlay_{nullptr};
   const VersionChecker* version_checker_ = nullptr;
+  std::atomic<NpcStatus*> npc_{nullptr};
 };
 
 }  // namespace weave::router

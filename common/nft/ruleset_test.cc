@@ -235,7 +235,7 @@ TEST_CASE("address, protocol and port triples go in their own sets and are only 
   }
 }
 
-TEST_CASE("elements order by kind, then value; triples by address, protocol, port") {
+TEST_CASE("elements order by kind, then value, and triples by address, protocol, port") {
   const auto triple = [](const char* addr, L4Proto proto, uint16_t port) {
     return Element(AddrProtoPort{testdata::Addr(addr), proto, port});
   };

@@ -778,7 +778,7 @@ TEST_CASE("return in a base chain applies its policy", "[evaluator][verdict]") {
   CHECK(ruleset.Evaluate("output", Packet{}).fate == Fate::kDrop);
 }
 
-TEST_CASE("Base chains run in priority order across tables; accept goes on, drop is final",
+TEST_CASE("Base chains run in priority order across tables, accept goes on, drop is final",
           "[evaluator][verdict]") {
   const Ruleset ruleset = MustParse(kRealTwoTables);
   const auto run = [&](const char* saddr) {
@@ -800,7 +800,7 @@ TEST_CASE("Base chains run in priority order across tables; accept goes on, drop
   CHECK(run("10.0.0.4").fate == Fate::kDrop);  // policy drop of `second`
 }
 
-TEST_CASE("Equal priorities run in order of appearance; names and offsets order",
+TEST_CASE("Equal priorities run in order of appearance, names and offsets order",
           "[evaluator][verdict]") {
   const Outcome outcome = MustParse(kRealSyntaxZoo).Evaluate("forward", Packet{});
   CHECK(outcome.fate == Fate::kAccept);
@@ -860,7 +860,7 @@ TEST_CASE("The real zoo evaluates its input chain", "[evaluator][verdict]") {
   CHECK(esp.nflog_groups.empty());
 }
 
-TEST_CASE("Nat chains are not evaluated; dormant tables see nothing", "[evaluator][verdict]") {
+TEST_CASE("Nat chains are not evaluated and dormant tables see nothing", "[evaluator][verdict]") {
   CHECK(MustParse(kRealTwoTables).Evaluate("postrouting", Packet{}).trace.empty());
   const Ruleset dormant = MustParse(R"nft(table inet t {
 	flags dormant
@@ -903,7 +903,7 @@ TEST_CASE("log records groups in order, also before a match that fails", "[evalu
   CHECK(outcome.nflog_groups == std::vector<uint16_t>{3, 4, 3});
 }
 
-TEST_CASE("reject drops; nat statements and comments parse", "[evaluator][verdict]") {
+TEST_CASE("reject drops, nat statements and comments parse", "[evaluator][verdict]") {
   const Ruleset ruleset = MustParse(R"nft(table inet t {
 	comment "table comment"
 	set s {
@@ -946,7 +946,7 @@ TEST_CASE("Handles printed by nft -a are comments", "[evaluator]") {
   CHECK(outcome.trace.back() == "inet first fwd-late rule 1: ip saddr 10.0.0.3 drop");
 }
 
-TEST_CASE("Hand-written one-line chains with ';' parse as nft -f reads them", "[evaluator]") {
+TEST_CASE("Hand-written one-line chains with semicolons parse as nft -f reads them", "[evaluator]") {
   const Ruleset ruleset = MustParse(
       "table ip t { set s { type inet_service; flags interval; elements = { 80-90 } }\n"
       "  chain c { type filter hook input priority 0; policy drop; tcp dport @s accept; } }\n");

@@ -167,6 +167,19 @@ grpc::Status RouterService::Forget(grpc::ServerContext*, const v1::ForgetRequest
   return ToGrpcStatus(mesh->Forget({request->peers().begin(), request->peers().end()}));
 }
 
+grpc::Status RouterService::ReportPolicyStatus(grpc::ServerContext*,
+                                               const v1::PolicyStatus* request,
+                                               v1::ReportPolicyStatusResponse* response) {
+  NpcStatus* npc = router_->npc();
+  if (npc == nullptr) {
+    return ToGrpcStatus(absl::UnavailableError("the router is starting; report again"));
+  }
+  absl::StatusOr<bool> open = npc->Report(*request);
+  if (!open.ok()) return ToGrpcStatus(open.status());
+  response->set_gate_open(*open);
+  return grpc::Status::OK;
+}
+
 grpc::Status RouterService::RemovePeer(grpc::ServerContext*, const v1::RemovePeerRequest* request,
                                        v1::RemovePeerResponse* response) {
   ipam::RingAllocator* allocator = router_->allocator();

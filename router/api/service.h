@@ -61,6 +61,10 @@ class RouterService final : public v1::Router::Service {
                        v1::ConnectResponse*) override;
   grpc::Status Forget(grpc::ServerContext*, const v1::ForgetRequest* request,
                       v1::ForgetResponse*) override;
+  // Keeps weave-npc's report; its first full sync opens the policy gate. UNAVAILABLE before the
+  // router has its NpcStatus; an error opening the gate is returned (weave-npc retries).
+  grpc::Status ReportPolicyStatus(grpc::ServerContext*, const v1::PolicyStatus* request,
+                                  v1::ReportPolicyStatusResponse* response) override;
 
  private:
   Router* const router_;

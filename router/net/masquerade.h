@@ -5,10 +5,26 @@
 //   - outside -> pod (a NodePort DNAT'd here, host -> pod): masqueraded so that replies come
 //     back the same way, except to local pods when NO_MASQ_LOCAL is on, which keeps the
 //     client's address for externalTrafficPolicy: Local. Local pods are a set, updated as pods
-//     attach and detach.
-// Accepts in this table do not stop other tables' chains; this table only rewrites sources.
+//     attach and detach;
+//   - the policy gate (EXPECT_NPC=1, the design's lifecycle section): until weave-npc's first
+//     full sync, new connections to local pods are dropped, so that no pod is reachable before
+//     its policies are enforced. Set npc-ready is empty while the gate is closed and holds
+//     0.0.0.0/0 once it is open:
+//       chain forward { type filter hook forward priority filter; policy accept;
+//         ip daddr != @npc-ready ip daddr @local-pods ct state new
+//           log prefix "weave-gate: " group 86 drop }
+//     Only the forward hook: bridged pod traffic reaches it through br_netfilter, and the node's
+//     own traffic to its pods (kubelet probes) never passes it. Connections that exist already
+//     (ct state established, related) are not new and pass. Pods' traffic to anything but a local
+//     pod passes; traffic between two local pods is gated by its destination.
+//     Opening adds the element; nothing removes it: the gate never closes again for the life of
+//     the node's tables (Install keeps the state it finds in the kernel, so a router restart
+//     does not close it, and weave-npc's restarts do not either: its own table persists).
+// Accepts in this table do not stop other tables' chains, so this table never accepts: it only
+// rewrites sources, and drops at the gate.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -22,14 +38,24 @@ namespace weave::router {
 
 inline constexpr char kRouterTable[] = "weave";
 inline constexpr char kLocalPodsSet[] = "local-pods";
+inline constexpr char kNpcReadySet[] = "npc-ready";
+inline constexpr char kGateChain[] = "forward";
+// The NFLOG group of the gate's drops: weave-npc's, which logs blocked connections.
+inline constexpr uint16_t kGateLogGroup = 86;
 
-struct NatOptions {
-  net::Cidr range;           // IPALLOC_RANGE
+struct RouterTableOptions {
+  net::Cidr range;            // IPALLOC_RANGE
   bool no_masq_local = true;  // NO_MASQ_LOCAL
+  bool expect_npc = true;     // EXPECT_NPC: the policy gate exists
 };
 
-// The whole table as a value, for `local_pods` (addresses of pods attached on this node).
-nft::Table RouterTable(const NatOptions& options, const std::vector<net::Ipv4>& local_pods);
+// The whole table as a value, for `local_pods` (addresses of pods attached on this node) and the
+// gate's state (ignored without EXPECT_NPC, when the table has neither gate chain nor set).
+nft::Table RouterTable(const RouterTableOptions& options, const std::vector<net::Ipv4>& local_pods,
+                       bool gate_open);
+
+// Whether `table` (as dumped) holds an open gate: set npc-ready exists and is not empty.
+bool GateOpenIn(const nft::Table& table);
 
 // Told about pod addresses as they come and go on this node.
 class PodAddressObserver {
@@ -39,13 +65,24 @@ class PodAddressObserver {
   virtual absl::Status PodDetached(net::Ipv4 address) = 0;
 };
 
-// Keeps RouterTable in the kernel. Thread-safe.
-class Masquerade : public PodAddressObserver {
+// The policy gate, as the API that weave-npc reports to sees it.
+class PolicyGate {
  public:
-  Masquerade(nft::Backend* backend, NatOptions options);
+  virtual ~PolicyGate() = default;
+  // Opens the gate for good. Idempotent; an error leaves it as it was (a later call retries).
+  virtual absl::Status OpenGate() = 0;
+  // Whether new connections to local pods pass the gate (always, without EXPECT_NPC).
+  virtual bool gate_open() const = 0;
+};
+
+// Keeps RouterTable in the kernel. Thread-safe.
+class Masquerade : public PodAddressObserver, public PolicyGate {
+ public:
+  Masquerade(nft::Backend* backend, RouterTableOptions options);
 
   // Replaces the table atomically (no packet sees a half table; an existing table from an
-  // earlier run is replaced in the same transaction).
+  // earlier run is replaced in the same transaction). An open gate stays open: with EXPECT_NPC
+  // the current table is read first (an error reading it fails Install and changes nothing).
   absl::Status Install(const std::vector<net::Ipv4>& local_pods);
   // Deletes the table (`weave reset`); a missing table is fine.
   absl::Status Remove();
@@ -53,10 +90,17 @@ class Masquerade : public PodAddressObserver {
   absl::Status PodAttached(net::Ipv4 address) override;
   absl::Status PodDetached(net::Ipv4 address) override;
 
+  // One AddElements of 0.0.0.0/0 to npc-ready. Before Install, only remembered: Install then
+  // creates the table open. Without EXPECT_NPC there is no gate and this does nothing.
+  absl::Status OpenGate() override;
+  bool gate_open() const override;
+
  private:
   nft::Backend* const backend_;
-  const NatOptions options_;
+  const RouterTableOptions options_;
   std::mutex mu_;
+  bool installed_ = false;               // guarded by mu_
+  std::atomic<bool> gate_open_ = false;  // written under mu_
 };
 
 }  // namespace weave::router

@@ -64,12 +64,64 @@ std::string NameNick(absl::string_view name, absl::string_view nickname) {
   return absl::StrCat(name, "(", nickname, ")");
 }
 
+// "3" or "3 (1 unenforceable)".
+std::string PoliciesText(const v1::PolicyStatus& npc) {
+  std::string text = absl::StrCat(npc.policies());
+  if (npc.rejected_policies_size() > 0) {
+    absl::StrAppend(&text, " (", npc.rejected_policies_size(), " unenforceable)");
+  }
+  return text;
+}
+
+// "14", or "14 in 5 chains" when the chains were reported.
+std::string RulesText(const v1::PolicyStatus& npc) {
+  if (npc.chains() == 0) return absl::StrCat(npc.rules());
+  return absl::StrCat(npc.rules(), " in ", npc.chains(), " chains");
+}
+
+// "9", or "9 with 120 elements" when the elements were reported.
+std::string SetsText(const v1::PolicyStatus& npc) {
+  if (npc.elements() == 0) return absl::StrCat(npc.sets());
+  return absl::StrCat(npc.sets(), " with ", npc.elements(), " elements");
+}
+
+void RenderNpc(const v1::Status& status, std::string* out) {
+  const v1::PolicyStatus& npc = status.npc();
+  Line(out, "Service", "npc");
+  Line(out, "Status", NpcStateText(status));
+  if (!status.has_npc()) return;
+  Line(out, "Policies", PoliciesText(npc));
+  Line(out, "Rules", RulesText(npc));
+  Line(out, "Sets", SetsText(npc));
+  Line(out, "LastSync",
+       npc.last_sync_unix_seconds() == 0 ? "never" : TimeText(npc.last_sync_unix_seconds()));
+  if (npc.sync_errors() > 0) {
+    std::string errors = absl::StrCat(npc.sync_errors());
+    if (!npc.last_error().empty()) absl::StrAppend(&errors, " (last: ", npc.last_error(), ")");
+    Line(out, "SyncErrors", errors);
+  }
+}
+
 }  // namespace
 
+std::string TimeText(int64_t unix_seconds) {
+  return absl::FormatTime("%Y/%m/%d %H:%M:%S", absl::FromUnixSeconds(unix_seconds),
+                          absl::LocalTimeZone());
+}
+
+std::string NpcStateText(const v1::Status& status) {
+  const bool synced = status.has_npc() && status.npc().first_sync_done();
+  const v1::PolicyGate& gate = status.npc_gate();
+  if (synced) return "ready";
+  if (gate.expected() && !gate.open()) {
+    return "waiting for weave-npc's first sync (new connections to local pods are blocked)";
+  }
+  if (status.has_npc()) return "waiting for weave-npc's first sync";
+  return "waiting for weave-npc to report (the gate is open since an earlier sync)";
+}
+
 std::string VersionCheckText(const v1::VersionCheck& check) {
-  std::string next = absl::FormatTime("%Y/%m/%d %H:%M:%S",
-                                      absl::FromUnixSeconds(check.next_check_unix_seconds()),
-                                      absl::LocalTimeZone());
+  std::string next = TimeText(check.next_check_unix_seconds());
   if (!check.enabled()) return "version check update disabled";
   if (!check.success()) {
     return absl::StrCat("failed to check latest version - see logs; next check at ", next);
@@ -125,6 +177,11 @@ std::string RenderStatus(const v1::Status& status) {
     if (!status.ipam().conflict().empty()) Line(&out, "Conflict", status.ipam().conflict());
     Line(&out, "Range", status.ipam().range());
     Line(&out, "DefaultSubnet", status.ipam().default_subnet());
+  }
+  // Once weave-npc has reported, and while the gate waits for it.
+  if (status.has_npc() || status.npc_gate().expected()) {
+    out += "\n";
+    RenderNpc(status, &out);
   }
   return out;
 }

@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "absl/time/time.h"
+
 namespace weave::status {
 namespace {
 
@@ -143,6 +145,85 @@ TEST_CASE("RenderIpam prints our share first, then others", "[status]") {
         "42:8e:e8:c4:52:1b(host-0)               524288 IPs (50.0% of total) (3 active)\n"
         "7e:21:4a:70:2f:45(host-1)               262144 IPs (25.0% of total) \n"
         "9a:11:22:33:44:55(host-2)               262144 IPs (25.0% of total) - unreachable!\n");
+}
+
+TEST_CASE("RenderStatus shows weave-npc once it reported", "[status]") {
+  v1::Status s = ThreePeerStatus();
+  s.mutable_npc_gate()->set_expected(true);
+  s.mutable_npc_gate()->set_open(true);
+  v1::PolicyStatus* npc = s.mutable_npc();
+  npc->set_first_sync_done(true);
+  npc->set_policies(5);
+  npc->add_rejected_policies("default/odd: a port name that no container has");
+  npc->set_rules(31);
+  npc->set_chains(9);
+  npc->set_sets(14);
+  npc->set_elements(120);
+  npc->set_last_sync_unix_seconds(1790000000);
+  CHECK_THAT(RenderStatus(s), Catch::EndsWith("  DefaultSubnet: 10.32.0.0/12\n"
+                                              "\n"
+                                              "        Service: npc\n"
+                                              "         Status: ready\n"
+                                              "       Policies: 5 (1 unenforceable)\n"
+                                              "          Rules: 31 in 9 chains\n"
+                                              "           Sets: 14 with 120 elements\n"
+                                              "       LastSync: " +
+                                              TimeText(1790000000) + "\n"));
+
+  // Counts without their detail, and sync errors with the last one.
+  npc->clear_rejected_policies();
+  npc->set_chains(0);
+  npc->set_elements(0);
+  npc->set_sync_errors(2);
+  npc->set_last_error("applying table inet weave-npc: ENOBUFS");
+  std::string text = RenderStatus(s);
+  CHECK_THAT(text, Catch::Contains("       Policies: 5\n"
+                                   "          Rules: 31\n"
+                                   "           Sets: 14\n"));
+  CHECK_THAT(
+      text, Catch::EndsWith("     SyncErrors: 2 (last: applying table inet weave-npc: ENOBUFS)\n"));
+}
+
+TEST_CASE("RenderStatus says when the gate waits for weave-npc", "[status]") {
+  v1::Status s = ThreePeerStatus();
+  // EXPECT_NPC=0 and no report: no section.
+  s.mutable_npc_gate()->set_open(true);
+  CHECK_THAT(RenderStatus(s), !Catch::Contains("Service: npc"));
+
+  s.mutable_npc_gate()->set_expected(true);
+  s.mutable_npc_gate()->set_open(false);
+  CHECK_THAT(RenderStatus(s),
+             Catch::EndsWith("  DefaultSubnet: 10.32.0.0/12\n"
+                             "\n"
+                             "        Service: npc\n"
+                             "         Status: waiting for weave-npc's first sync (new "
+                             "connections to local pods are blocked)\n"));
+
+  // Reported, not synced yet.
+  s.mutable_npc()->set_policies(1);
+  std::string text = RenderStatus(s);
+  CHECK_THAT(text, Catch::Contains("         Status: waiting for weave-npc's first sync (new "
+                                   "connections to local pods are blocked)\n"
+                                   "       Policies: 1\n"));
+  CHECK_THAT(text, Catch::EndsWith("       LastSync: never\n"));
+
+  // A restarted weave-npc before its first sync, behind a gate that stays open.
+  s.mutable_npc_gate()->set_open(true);
+  CHECK_THAT(RenderStatus(s), Catch::Contains("Status: waiting for weave-npc's first sync\n"));
+
+  // A restarted router finds the gate open; weave-npc has not reported to it yet.
+  s.clear_npc();
+  CHECK_THAT(RenderStatus(s),
+             Catch::EndsWith("        Service: npc\n"
+                             "         Status: waiting for weave-npc to report (the gate is open "
+                             "since an earlier sync)\n"));
+}
+
+TEST_CASE("TimeText is the status's time format", "[status]") {
+  CHECK(TimeText(1790000000) == absl::FormatTime("%Y/%m/%d %H:%M:%S",
+                                                 absl::FromUnixSeconds(1790000000),
+                                                 absl::LocalTimeZone()));
+  CHECK_THAT(TimeText(0), Catch::Matches(R"(\d{4}/\d\d/\d\d \d\d:\d\d:\d\d)"));
 }
 
 TEST_CASE("VersionCheckText covers every outcome", "[status]") {
