@@ -401,10 +401,15 @@ TEST_CASE("two peers with the same name report the collision and stop dialling",
   }, absl::Seconds(10), "both to report the collision"));
   CHECK_THAT(Log(cluster->node(1)), Catch::Contains("give every node its own machine-id or --name"));
   CHECK_THAT(Cli(cluster->node(1), {"status"}), Catch::Contains("Peers: 1\n"));
-  // Not retried: the collision is logged once per side, however long we look.
-  std::string log = Log(cluster->node(1));
-  size_t first = log.find("Peer name collision");
-  CHECK(log.find("Peer name collision", first + 1) == std::string::npos);
+  // Not retried: the collision is logged once per connection attempt, and when both sides
+  // dial at the same moment a side sees two (its own dial and the other's), never more.
+  const std::string log = Log(cluster->node(1));
+  size_t count = 0;
+  for (size_t at = log.find("Peer name collision"); at != std::string::npos;
+       at = log.find("Peer name collision", at + 1)) {
+    ++count;
+  }
+  CHECK(count <= 2);
 }
 
 TEST_CASE("peers learned through gossip are connected to", "[netns][mesh]") {
