@@ -176,7 +176,7 @@ int main(int argc, char** argv) {
   if (!backend.ok()) return Fail(backend.status());
 
   std::unique_ptr<weave::npc::FlowSweeper> sweeper;
-  if (auto conntrack = weave::npc::conntrack::Conntrack::Open(); conntrack.ok()) {
+  if (auto conntrack = weave::netlink::conntrack::Conntrack::Open(); conntrack.ok()) {
     sweeper = std::make_unique<weave::npc::ConntrackSweeper>(std::move(*conntrack));
   } else {
     spdlog::error("established flows will outlive the policies that deny them: {}",

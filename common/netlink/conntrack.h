@@ -5,10 +5,10 @@
 // rules the controller calls DeleteIf with the policy's verdict; the next packet of a deleted flow
 // is no longer established and meets the rules.
 //
-// Three layers, as in common/netlink: the value (Flow), pure encoders and a decoder (bytes in,
-// bytes out, testable without root), and the socket (Conntrack). Speaks NETLINK_NETFILTER /
-// NFNL_SUBSYS_CTNETLINK through libmnl; libnetfilter_conntrack is not used. IPv4 only: weave's pod
-// network is IPv4, and IPv6 entries are skipped.
+// Three layers, as the rtnetlink adapter beside it: the value (Flow), pure encoders and a decoder
+// (bytes in, bytes out, testable without root), and the socket (Conntrack). Speaks
+// NETLINK_NETFILTER / NFNL_SUBSYS_CTNETLINK through libmnl; libnetfilter_conntrack is not used.
+// IPv4 only: weave's pod network is IPv4, and IPv6 entries are skipped.
 #pragma once
 
 #include <cstdint>
@@ -26,7 +26,7 @@
 
 struct mnl_socket;
 
-namespace weave::npc::conntrack {
+namespace weave::netlink::conntrack {
 
 // IP protocol numbers that matter to the decoder and to people reading tests.
 inline constexpr uint8_t kIcmp = 1;
@@ -83,7 +83,7 @@ absl::StatusOr<std::optional<Flow>> DecodeFlow(absl::Span<const uint8_t> message
 // A ctnetlink socket bound to one network namespace for its whole life.
 //
 // Thread-compatible: one call at a time. Errors are one line naming what failed and the errno,
-// "listing conntrack entries: EPERM" (codes as weave::netlink::ErrnoStatus).
+// "listing conntrack entries: EPERM" (codes as ErrnoStatus).
 class Conntrack {
  public:
   // In the network namespace of the calling thread.
@@ -131,4 +131,4 @@ class Conntrack {
   std::vector<uint8_t> buffer_;
 };
 
-}  // namespace weave::npc::conntrack
+}  // namespace weave::netlink::conntrack

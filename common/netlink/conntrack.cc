@@ -1,4 +1,4 @@
-#include "npc/conntrack/conntrack.h"
+#include "common/netlink/conntrack.h"
 
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
@@ -18,10 +18,8 @@
 #include "common/netlink/netns.h"
 #include "common/status_macros.h"
 
-namespace weave::npc::conntrack {
+namespace weave::netlink::conntrack {
 namespace {
-
-using netlink::ErrnoStatus;
 
 constexpr uint16_t MessageType(uint8_t ctnetlink_message) {
   return static_cast<uint16_t>((NFNL_SUBSYS_CTNETLINK << 8) | ctnetlink_message);
@@ -300,7 +298,7 @@ absl::StatusOr<std::unique_ptr<Conntrack>> Conntrack::Open() {
 absl::StatusOr<std::unique_ptr<Conntrack>> Conntrack::OpenInNamespace(
     const std::string& netns_path) {
   absl::StatusOr<std::unique_ptr<Conntrack>> opened;
-  RETURN_IF_ERROR(netlink::RunInNetns(netns_path, [&] {
+  RETURN_IF_ERROR(RunInNetns(netns_path, [&] {
     opened = Open();
     return opened.status();
   }));
@@ -384,7 +382,7 @@ absl::StatusOr<Conntrack::Answer> Conntrack::Exchange(std::vector<uint8_t> reque
           return ErrnoStatus(ENOBUFS, what);
         case NLMSG_ERROR: {
           if (message->nlmsg_len < NLMSG_HDRLEN + sizeof(nlmsgerr)) {
-            return netlink::Annotate(
+            return Annotate(
                 Malformed(absl::StrCat("an error message of ", message->nlmsg_len, " bytes")),
                 what);
           }
@@ -393,7 +391,7 @@ absl::StatusOr<Conntrack::Answer> Conntrack::Exchange(std::vector<uint8_t> reque
           if (error.error != 0) {
             return Answer{ErrnoStatus(-error.error, what, ExtendedAckText(bytes, *message, error))};
           }
-          return Answer{netlink::Annotate(handler_status, what)};
+          return Answer{Annotate(handler_status, what)};
         }
         case NLMSG_DONE: {
           int error = 0;
@@ -401,7 +399,7 @@ absl::StatusOr<Conntrack::Answer> Conntrack::Exchange(std::vector<uint8_t> reque
             std::memcpy(&error, mnl_nlmsg_get_payload(message), sizeof(error));
           }
           if (error < 0) return Answer{ErrnoStatus(-error, what)};
-          return Answer{netlink::Annotate(handler_status, what)};
+          return Answer{Annotate(handler_status, what)};
         }
         default:
           if (handler_status.ok()) handler_status = on_message(bytes);
@@ -410,4 +408,4 @@ absl::StatusOr<Conntrack::Answer> Conntrack::Exchange(std::vector<uint8_t> reque
   }
 }
 
-}  // namespace weave::npc::conntrack
+}  // namespace weave::netlink::conntrack
