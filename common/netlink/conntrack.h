@@ -6,9 +6,9 @@
 // is no longer established and meets the rules.
 //
 // Three layers, as the rtnetlink adapter beside it: the value (Flow), pure encoders and a decoder
-// (bytes in, bytes out, testable without root), and the socket (Conntrack). Speaks
-// NETLINK_NETFILTER / NFNL_SUBSYS_CTNETLINK through libmnl; libnetfilter_conntrack is not used.
-// IPv4 only: weave's pod network is IPv4, and IPv6 entries are skipped.
+// (bytes in, bytes out, testable without root), and the socket (Conntrack, over NetlinkSocket).
+// Speaks NETLINK_NETFILTER / NFNL_SUBSYS_CTNETLINK through libmnl; libnetfilter_conntrack is not
+// used. IPv4 only: weave's pod network is IPv4, and IPv6 entries are skipped.
 #pragma once
 
 #include <cstdint>
@@ -20,11 +20,12 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "common/net/ip.h"
 
-struct mnl_socket;
+namespace weave::netlink {
+class NetlinkSocket;
+}  // namespace weave::netlink
 
 namespace weave::netlink::conntrack {
 
@@ -110,25 +111,9 @@ class Conntrack {
   absl::StatusOr<int> DeleteIf(const std::function<bool(const Flow&)>& doomed);
 
  private:
-  explicit Conntrack(mnl_socket* socket);
+  explicit Conntrack(std::unique_ptr<NetlinkSocket> socket);
 
-  using MessageHandler = std::function<absl::Status(absl::Span<const uint8_t>)>;
-  // How a request that the socket carried went: the kernel's error reply as errno's status, or
-  // the first error of the MessageHandler, or OK.
-  struct Answer {
-    absl::Status status;
-  };
-  // Sends `request` and reads its whole answer (a dump up to NLMSG_DONE, or an ack), passing
-  // every data message to `on_message`. An error is the socket's own (sending or receiving
-  // failed, or the answer was garbled: its state is unknown and further requests are pointless).
-  // Every message names `what`.
-  absl::StatusOr<Answer> Exchange(std::vector<uint8_t> request, absl::string_view what,
-                                  const MessageHandler& on_message);
-
-  mnl_socket* const socket_;
-  const uint32_t port_id_;
-  uint32_t last_seq_ = 0;
-  std::vector<uint8_t> buffer_;
+  const std::unique_ptr<NetlinkSocket> socket_;
 };
 
 }  // namespace weave::netlink::conntrack
