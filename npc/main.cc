@@ -18,6 +18,7 @@
 #include "common/kube/reflector.h"
 #include "common/log.h"
 #include "common/metrics/exposition.h"
+#include "common/netlink/nflog.h"
 #include "common/nft/linux_backend.h"
 #include "npc/controller.h"
 #include "npc/nflog/nflog.h"
@@ -190,10 +191,12 @@ int main(int argc, char** argv) {
   weave::npc::nflog::BlockedConnectionLog blocked(
       {}, [&controller](weave::net::Ipv4 address) { return controller.PodAt(address); },
       absl::Now, [](const std::string& line) { spdlog::warn("{}", line); });
-  auto nflog = weave::npc::nflog::NflogReader::Open();
+  auto nflog = weave::netlink::nflog::NflogReader::Open();
   if (nflog.ok()) {
-    if (absl::Status started = (*nflog)->Start(
-            [&blocked](const weave::npc::nflog::BlockedPacket& packet) { blocked.Record(packet); });
+    if (absl::Status started =
+            (*nflog)->Start([&blocked](const weave::netlink::nflog::LoggedPacket& packet) {
+              return blocked.RecordIpv4(packet.payload, packet.prefix);
+            });
         !started.ok()) {
       return Fail(started);
     }
