@@ -18,6 +18,7 @@
 #include "common/kube/reflector.h"
 #include "common/log.h"
 #include "common/metrics/exposition.h"
+#include "common/netlink/nflog.h"
 #include "common/nft/linux_backend.h"
 #include "npc/controller.h"
 #include "npc/nflog/nflog.h"
@@ -179,7 +180,7 @@ int main(int argc, char** argv) {
   if (!backend.ok()) return Fail(backend.status());
 
   std::unique_ptr<weave::npc::FlowSweeper> sweeper;
-  if (auto conntrack = weave::npc::conntrack::Conntrack::Open(); conntrack.ok()) {
+  if (auto conntrack = weave::netlink::conntrack::Conntrack::Open(); conntrack.ok()) {
     sweeper = std::make_unique<weave::npc::ConntrackSweeper>(std::move(*conntrack));
   } else {
     spdlog::error("established flows will outlive the policies that deny them: {}",
@@ -193,10 +194,12 @@ int main(int argc, char** argv) {
   weave::npc::nflog::BlockedConnectionLog blocked(
       {}, [&controller](weave::net::Ipv4 address) { return controller.PodAt(address); },
       absl::Now, [](const std::string& line) { spdlog::warn("{}", line); });
-  auto nflog = weave::npc::nflog::NflogReader::Open();
+  auto nflog = weave::netlink::nflog::NflogReader::Open();
   if (nflog.ok()) {
-    if (absl::Status started = (*nflog)->Start(
-            [&blocked](const weave::npc::nflog::BlockedPacket& packet) { blocked.Record(packet); });
+    if (absl::Status started =
+            (*nflog)->Start([&blocked](const weave::netlink::nflog::LoggedPacket& packet) {
+              return blocked.RecordIpv4(packet.payload, packet.prefix);
+            });
         !started.ok()) {
       return Fail(started);
     }
