@@ -7,6 +7,8 @@ generator binary), HELM, KUBECTL, CHARTS_DIR (the source tree's charts/).
 """
 
 import base64
+import functools
+import json
 import os
 import subprocess
 import tempfile
@@ -54,13 +56,24 @@ def run(argv, check=True):
     return result
 
 
+@functools.lru_cache(maxsize=None)
 def generate(query):
-    """weave-manifest QUERY; its stdout."""
+    """weave-manifest QUERY; its stdout (each query is run once per process)."""
     return run([generator(), query]).stdout
 
 
 def render_chart(values, kube_version=None, check=True):
-    """helm template with `values` (a dict, written to a values file); the result."""
+    """helm template with `values` (a dict, written to a values file); the result (each
+    successful render is run once per process)."""
+    result = _render_chart(json.dumps(values, sort_keys=True), kube_version)
+    if check and result.returncode != 0:
+        raise AssertionError(f"helm template with {values} failed:\n{result.stderr}")
+    return result
+
+
+@functools.lru_cache(maxsize=None)
+def _render_chart(values_json, kube_version):
+    values = json.loads(values_json)
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
         yaml.safe_dump(values, f)
     try:
@@ -68,7 +81,7 @@ def render_chart(values, kube_version=None, check=True):
                 "-f", f.name]
         if kube_version:
             argv += ["--kube-version", kube_version]
-        return run(argv, check=check)
+        return run(argv, check=False)
     finally:
         os.unlink(f.name)
 

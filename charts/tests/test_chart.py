@@ -46,6 +46,14 @@ class ChartTest(unittest.TestCase):
                 for key in generated:
                     self.assertEqual(chart[key], generated[key], key)
 
+    def test_the_readme_helm_example_matches_its_generator_query(self):
+        # charts/README.md: --set disableNpc=true --set-string 'env[0].name=WEAVE_MTU,...'
+        result = sources.run([sources.helm(), "template", "weave-net", sources.chart_path(),
+                              "--namespace", "kube-system", "--set", "disableNpc=true",
+                              "--set-string", "env[0].name=WEAVE_MTU,env[0].value=1337"])
+        self.assertEqual(sources.objects(result.stdout),
+                         sources.objects(sources.generate("env.WEAVE_MTU=1337&disable-npc=true")))
+
     def test_chart_defaults_are_the_static_manifest(self):
         with open(sources.static_manifest_path()) as f:
             static = sources.objects(f.read())

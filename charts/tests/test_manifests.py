@@ -103,6 +103,19 @@ class ManifestTest(unittest.TestCase):
             self.assertIn("                - name: WEAVE_MTU\n                  value: '1337'\n",
                           saved.stdout)
 
+    def test_the_readme_command_line_form_works(self):
+        # charts/README.md: weave-manifest "k8s-version=$(kubectl version | base64 | tr -d '\n')"
+        # | kubectl apply -f -   (here with --dry-run against the stub).
+        with DiscoveryStub() as stub:
+            kubectl = " ".join([sources.kubectl(), *stub.kubectl_args()])
+            command = (f'{sources.generator()} "k8s-version=$({kubectl} version | base64 | '
+                       f"tr -d '\\n')\" | {kubectl} apply --dry-run=client --validate=false "
+                       f"-f -")
+            result = subprocess.run(["bash", "-o", "pipefail", "-c", command],
+                                    capture_output=True, text=True, timeout=60)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            self.assertIn("daemonset.apps/weave-net created (dry run)", result.stdout)
+
     def test_bad_parameters_are_a_one_line_400_or_exit_2(self):
         result = sources.run([sources.generator(), "disable-npc=maybe"], check=False)
         self.assertEqual(result.returncode, 2)
