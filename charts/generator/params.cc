@@ -67,10 +67,11 @@ absl::StatusOr<std::string> UrlDecode(absl::string_view text) {
   return out;
 }
 
-absl::StatusOr<bool> ParseBool(absl::string_view parameter, absl::string_view value) {
-  if (value == "true") return true;
-  if (value == "false") return false;
-  return Invalid(parameter, value, "true or false");
+// The spec's booleans are `true|false`, nothing else.
+absl::Status SetBool(absl::string_view parameter, absl::string_view value, bool* field) {
+  if (value != "true" && value != "false") return Invalid(parameter, value, "true or false");
+  *field = value == "true";
+  return absl::OkStatus();
 }
 
 bool IsEnvName(absl::string_view name) {
@@ -189,13 +190,9 @@ absl::Status Apply(absl::string_view name, const std::string& value, ManifestPar
   } else if (name == "trusted-subnets") {
     params->trusted_subnets = SplitCommaList(value);
   } else if (name == "disable-npc") {
-    absl::StatusOr<bool> b = ParseBool(name, value);
-    if (!b.ok()) return b.status();
-    params->disable_npc = *b;
+    return SetBool(name, value, &params->disable_npc);
   } else if (name == "use-legacy-netpol") {
-    absl::StatusOr<bool> b = ParseBool(name, value);
-    if (!b.ok()) return b.status();
-    params->use_legacy_netpol = *b;
+    return SetBool(name, value, &params->use_legacy_netpol);
   } else if (absl::string_view var = name; absl::ConsumePrefix(&var, "env.")) {
     if (!IsEnvName(var)) {
       return absl::InvalidArgumentError(absl::StrCat(
