@@ -430,6 +430,8 @@ absl::StatusOr<Allocation> RingAllocator::Allocate(const AllocationRequest& req)
     if (const Allocation* held = held_.FindOwner(req.container_id, req.ifname)) return *held;
     if (ring_.Empty()) {
       EstablishRingLocked();
+      // A quorum of one agrees at once: allocate now, not after a retry interval's wait.
+      if (!ring_.Empty()) continue;
     } else if (std::optional<net::Ipv4> ip = free_.Lowest()) {
       Allocation allocation{req.container_id, req.ifname,
                             net::Cidr(*ip, options_.range.prefix_length()), req.pod_namespace,

@@ -1108,6 +1108,40 @@ TEST_CASE("A denial that crossed the donor's newer free report does not exhaust 
 namespace weave::ipam {
 namespace {
 
+// Alone in the mesh: every broadcast is lost, only this peer is reachable.
+class LoneNetwork : public IpamNetwork {
+ public:
+  explicit LoneNetwork(PeerName self) : self_(self) {}
+  void Broadcast(const std::string&) override {}
+  absl::Status Unicast(PeerName, const std::string&) override {
+    return absl::UnavailableError("no peer");
+  }
+  std::set<PeerName> Reachable() override { return {self_}; }
+
+ private:
+  const PeerName self_;
+};
+
+TEST_CASE("A lone peer's first allocation does not wait a retry interval for its own consensus",
+          "[ipam]") {
+  FakeStore store;
+  RingAllocatorOptions options;
+  options.range = *net::Cidr::Parse("10.32.0.0/12");
+  options.self = PeerName(0x0a0000000001);
+  options.uid = 1;
+  options.init.kind = InitMode::Kind::kConsensus;
+  options.init.consensus_size = 1;
+  options.retry = absl::Minutes(1);  // a wait for it would hit the deadline below
+  LoneNetwork network(options.self);
+  absl::StatusOr<std::unique_ptr<RingAllocator>> allocator =
+      RingAllocator::Create(options, &store, &network);
+  REQUIRE(allocator.ok());
+  absl::StatusOr<Allocation> allocated =
+      (*allocator)->Allocate({"pod1", "eth0", "", "", absl::Now() + absl::Seconds(5)});
+  REQUIRE(allocated.ok());
+  CHECK(allocated->address.ToString() == "10.32.0.1/12");
+}
+
 TEST_CASE("ForgetStored leaves a store as a new peer's", "[ipam]") {
   FakeStore store;
   CHECK_FALSE(*RingAllocator::HasStoredRing(&store));

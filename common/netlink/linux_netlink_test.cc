@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <filesystem>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -222,6 +224,46 @@ TEST_CASE("netlink kernel: a gratuitous ARP from the pod updates the bridge's ne
   });
   CHECK(missing.code() == absl::StatusCode::kNotFound);
   CHECK(missing.message() == "sending gratuitous ARP for 10.99.0.2 on eth9: ENODEV");
+}
+
+// How many descriptors this process has open.
+size_t OpenDescriptors() {
+  return std::distance(std::filesystem::directory_iterator("/proc/self/fd"),
+                       std::filesystem::directory_iterator{});
+}
+
+TEST_CASE("netlink kernel: an ArpAnnouncer announces from inside the pod's namespace", "[netns]") {
+  ASSIGN_OR_REQUIRE(auto namespaces, KernelNamespaces::Create());
+  REQUIRE_OK(AddBridge(namespaces->host()));
+  REQUIRE_OK(AddPod(namespaces->host(), namespaces->pod(), namespaces->pod_fd().fd()));
+  REQUIRE_OK(KernelNamespaces::Exec(namespaces->host_ns(),
+                                    {"sysctl", "-qw", "net.ipv4.conf.all.arp_accept=1"}));
+  const MacAddress announced = {0x02, 0x00, 0x00, 0x00, 0x99, 0x03};
+  auto neighbour = [&] {
+    absl::StatusOr<std::string> shown = KernelNamespaces::Exec(
+        namespaces->host_ns(), {"ip", "neigh", "show", "10.99.0.2", "dev", "weave"});
+    return shown.ok() && absl::StrContains(*shown, FormatMac(announced));
+  };
+  REQUIRE_FALSE(neighbour());
+
+  const size_t descriptors = OpenDescriptors();
+  {
+    ArpAnnouncer announcer;
+    REQUIRE_OK(announcer.Announce(namespaces->pod_fd(), "eth0", Ip("10.99.0.2"), announced));
+    CHECK_OK(weave::testing::WaitFor(neighbour, absl::Seconds(5),
+                                     "the gratuitous ARP to reach the bridge's neighbour table"));
+
+    const absl::Status missing =
+        announcer.Announce(namespaces->pod_fd(), "eth9", Ip("10.99.0.2"), announced);
+    CHECK(missing.code() == absl::StatusCode::kNotFound);
+    CHECK(missing.message() == "sending gratuitous ARP for 10.99.0.2 on eth9: ENODEV");
+    for (int i = 0; i < 5; ++i) {
+      CHECK_OK(announcer.Announce(namespaces->pod_fd(), "eth0", Ip("10.99.0.2"), announced));
+    }
+  }
+  // The sockets outlive Announce (their release takes an RCU grace period) but not the
+  // announcer.
+  CHECK(OpenDescriptors() == descriptors);
 }
 
 // `bridge fdb show dev X` lines for what ListFdb says, the bridge being `bridge`.

@@ -21,6 +21,8 @@ class PodNamespace {
   // Netlink requests act inside the pod's namespace.
   virtual netlink::Netlink& netlink() = 0;
   // Gratuitous ARP from inside the namespace, so that neighbours forget a reused address.
+  // Returns once the packet is sent; the real one releases its socket later, off the caller's
+  // path (netlink::ArpAnnouncer).
   virtual absl::Status AnnounceAddress(const std::string& ifname, net::Ipv4 ip,
                                        const std::array<uint8_t, 6>& mac) = 0;
 };
