@@ -32,8 +32,10 @@ function(weave_cc_binary)
 endfunction()
 
 # Unit tests carry the CTest label "unit"; kernel tests pass LABELS netns and run as root.
+# PREFIX (optional) starts every discovered test's name, so that `ctest -R '^prefix'` selects a
+# component's tests.
 function(weave_cc_test)
-  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "NAME;PREFIX" "SRCS;DEPS;LABELS" ${ARGN})
   if(NOT ARG_LABELS)
     set(ARG_LABELS unit)
   endif()
@@ -47,7 +49,8 @@ function(weave_cc_test)
     list(APPEND _props RUN_SERIAL TRUE FIXTURES_REQUIRED netns_sweep)
   endif()
   # --warn NoTests: a name CTest cannot pass through intact fails instead of passing empty.
-  catch_discover_tests(${ARG_NAME} EXTRA_ARGS --warn NoTests PROPERTIES ${_props})
+  catch_discover_tests(${ARG_NAME} EXTRA_ARGS --warn NoTests TEST_PREFIX "${ARG_PREFIX}"
+    PROPERTIES ${_props})
 endfunction()
 
 include(WeaveStaticBinary)

@@ -45,6 +45,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(absl::string_view name,
                                                            httplib::Response& res) {
       Request request;
       request.path = req.path;
+      if (size_t mark = req.target.find('?'); mark != std::string::npos) {
+        request.raw_query = req.target.substr(mark + 1);
+      }
       for (const auto& [key, value] : req.params) request.query.emplace(key, value);
       for (const auto& [key, value] : req.headers) {
         request.headers.emplace(absl::AsciiStrToLower(key), value);

@@ -21,6 +21,9 @@ namespace weave::http {
 struct Request {
   std::string path;
   std::map<std::string, std::string> query;  // first value of each parameter
+  // The query string as sent (after '?', not decoded), for handlers that need the parameters'
+  // order or repeats.
+  std::string raw_query;
   std::map<std::string, std::string> headers;  // lower-case names
 };
 

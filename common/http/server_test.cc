@@ -39,5 +39,20 @@ TEST_CASE("Server serves routes on loopback and reports a busy port", "[http]") 
   (*server)->Stop();  // idempotent
 }
 
+TEST_CASE("Server hands handlers the query string as sent", "[http]") {
+  auto server = Server::Start("test", {"127.0.0.1", 0},
+                              {{"/echo", [](const Request& request) {
+                                  return Response{200, "text/plain", request.raw_query};
+                                }}});
+  REQUIRE(server.ok());
+  httplib::Client client("127.0.0.1", (*server)->port());
+  auto res = client.Get("/echo?b=2&a=%20x&b=3");
+  REQUIRE(res);
+  CHECK(res->body == "b=2&a=%20x&b=3");
+  auto none = client.Get("/echo");
+  REQUIRE(none);
+  CHECK(none->body.empty());
+}
+
 }  // namespace
 }  // namespace weave::http
