@@ -44,14 +44,25 @@ std::optional<std::string> Payload(const absl::Status& status, absl::string_view
   return std::string(*cord);
 }
 
-// ApiError with Status.details naming the object, as the real server fills it.
-absl::Status ObjectError(int code, absl::string_view reason, absl::string_view message,
-                         const ResourceType& type, absl::string_view name) {
-  absl::Status status = ApiError(code, reason, message);
-  nlohmann::json details = {{"name", std::string(name)}, {"kind", type.plural}};
-  if (!type.group.empty()) details["group"] = type.group;
+// Status.details as the real server fills it: each field only when set (omitempty).
+nlohmann::json Details(absl::string_view group, absl::string_view resource,
+                       absl::string_view name) {
+  nlohmann::json details = nlohmann::json::object();
+  if (!name.empty()) details["name"] = std::string(name);
+  if (!group.empty()) details["group"] = std::string(group);
+  if (!resource.empty()) details["kind"] = std::string(resource);
+  return details;
+}
+
+absl::Status WithDetails(absl::Status status, const nlohmann::json& details) {
   status.SetPayload(kDetailsPayload, absl::Cord(details.dump()));
   return status;
+}
+
+// ApiError with Status.details naming the object.
+absl::Status ObjectError(int code, absl::string_view reason, absl::string_view message,
+                         const ResourceType& type, absl::string_view name) {
+  return WithDetails(ApiError(code, reason, message), Details(type.group, type.plural, name));
 }
 
 }  // namespace
@@ -92,6 +103,18 @@ absl::Status InvalidError(const ResourceType& type, absl::string_view name,
                           absl::string_view message) {
   return ObjectError(422, "Invalid",
                      absl::StrCat(type.kind, " \"", name, "\" is invalid: ", message), type, name);
+}
+
+absl::Status ForbiddenError(absl::string_view group, absl::string_view resource,
+                            absl::string_view name, absl::string_view why) {
+  std::string message = absl::StrCat("forbidden: ", why);
+  if (!resource.empty()) {
+    const std::string qualified =
+        group.empty() ? std::string(resource) : absl::StrCat(resource, ".", group);
+    message = name.empty() ? absl::StrCat(qualified, " is forbidden: ", why)
+                           : absl::StrCat(qualified, " \"", name, "\" is forbidden: ", why);
+  }
+  return WithDetails(ApiError(403, "Forbidden", message), Details(group, resource, name));
 }
 
 int HttpCode(const absl::Status& status) {

@@ -29,6 +29,11 @@ absl::Status BadRequestError(absl::string_view message);
 absl::Status InvalidError(const ResourceType& type, absl::string_view name,
                           absl::string_view message);
 
+// 403 Forbidden, reason Forbidden, as apierrors.NewForbidden: "<resource>[.<group>] [\"<name>\"]
+// is forbidden: <why>", or "forbidden: <why>" when `resource` is "" (a non-resource path).
+absl::Status ForbiddenError(absl::string_view group, absl::string_view resource,
+                            absl::string_view name, absl::string_view why);
+
 // The HTTP code of `status` (200 when OK).
 int HttpCode(const absl::Status& status);
 // The metav1.Status object for a failed `status`.

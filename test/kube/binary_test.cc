@@ -58,6 +58,9 @@ class BinaryServer {
   }
 
   ApiTestClient& client() { return *client_; }
+  std::unique_ptr<ApiTestClient> NewClient(const std::string& token) const {
+    return std::make_unique<ApiTestClient>(url_, dir_ + "/ca.crt", token);
+  }
   std::string port() const { return url_.substr(url_.rfind(':') + 1); }
 
  private:
@@ -121,6 +124,42 @@ TEST_CASE("the binary serves its seed, obeys its control endpoints and survives 
       "/api/v1/configmaps?resourceVersionMatch=Exact&resourceVersion=" + Rv(pod.body));
   CHECK(old_list.code == 410);
   CHECK(server.Stop().success());
+}
+
+TEST_CASE("the binary authorizes service account tokens with rbac", "[kube][rbac]") {
+  TestDir dir;
+  const std::string seed = dir.path() + "/seed.json";
+  const json subject = {
+      {"kind", "ServiceAccount"}, {"name", "weave-net"}, {"namespace", "kube-system"}};
+  std::ofstream(seed)
+      << json::array(
+             {{{"apiVersion", "v1"},
+               {"kind", "ServiceAccount"},
+               {"metadata", {{"name", "weave-net"}, {"namespace", "kube-system"}}}},
+              {{"apiVersion", "rbac.authorization.k8s.io/v1"},
+               {"kind", "ClusterRole"},
+               {"metadata", {{"name", "weave-net"}}},
+               {"rules", {{{"apiGroups", {""}}, {"resources", {"nodes"}}, {"verbs", {"list"}}}}}},
+              {{"apiVersion", "rbac.authorization.k8s.io/v1"},
+               {"kind", "ClusterRoleBinding"},
+               {"metadata", {{"name", "weave-net"}}},
+               {"roleRef", {{"kind", "ClusterRole"}, {"name", "weave-net"}}},
+               {"subjects", {subject}}}})
+             .dump();
+  BinaryServer server(dir.path());
+  server.Start({"--seed", seed, "--rbac", "--service-account-token", "sa=kube-system/weave-net"});
+  std::unique_ptr<ApiTestClient> weave = server.NewClient("sa");
+  CHECK(weave->Get("/api/v1/nodes").code == 200);
+  ApiAnswer denied = weave->Patch("/api/v1/nodes/n1/status", json::object());
+  CHECK(denied.code == 403);
+  CHECK(denied.body["message"] ==
+        "nodes \"n1\" is forbidden: User \"system:serviceaccount:kube-system:weave-net\" cannot "
+        "patch resource \"nodes/status\" in API group \"\" at the cluster scope");
+  CHECK(server.client().Get("/api/v1/nodes").code == 200);  // the admin's kubeconfig token
+  CHECK(server.Stop().success());
+  CHECK_THAT(
+      ReadFileOrEmpty(dir.path() + "/log"),
+      Catch::Contains("RBAC denied PATCH /api/v1/nodes/n1/status: nodes \"n1\" is forbidden"));
 }
 
 }  // namespace

@@ -32,13 +32,41 @@ RestResponse AddFault(const RestRequest& request, FaultInjector& faults) {
   return {200, kOk};
 }
 
+RestResponse AddToken(const RestRequest& request, TokenAuthenticator& tokens) {
+  json body = json::parse(request.body, nullptr, false);
+  const absl::Status usage = BadRequestError(
+      "expected {\"token\":\"t\",\"serviceAccount\":\"<namespace>/<name>\"} or "
+      "{\"token\":\"t\",\"user\":\"u\",\"groups\":[\"g\"]}");
+  const std::string token = StringField(body, "token");
+  if (token.empty()) return FailureResponse(usage);
+  if (const std::string account = StringField(body, "serviceAccount"); !account.empty()) {
+    absl::StatusOr<UserInfo> user = ParseServiceAccountRef(account);
+    if (!user.ok()) return FailureResponse(BadRequestError(user.status().message()));
+    tokens.Add(token, *std::move(user));
+    return {200, kOk};
+  }
+  UserInfo user{StringField(body, "user"), {}};
+  if (user.name.empty()) return FailureResponse(usage);
+  if (body.contains("groups")) {
+    if (!body["groups"].is_array()) return FailureResponse(usage);
+    for (const json& group : body["groups"]) {
+      if (!group.is_string()) return FailureResponse(usage);
+      user.groups.push_back(group.get<std::string>());
+    }
+  }
+  tokens.Add(token, std::move(user));
+  return {200, kOk};
+}
+
 }  // namespace
 
-RestResponse HandleControl(const RestRequest& request, Store& store, FaultInjector& faults,
-                           const std::vector<std::string>& recent_requests) {
+RestResponse HandleControl(const RestRequest& request, const ControlTargets& targets) {
   const std::string& path = request.path;
   const std::string& method = request.method;
+  Store& store = targets.store;
+  FaultInjector& faults = targets.faults;
   if (path == "/_fake/faults" && method == "POST") return AddFault(request, faults);
+  if (path == "/_fake/tokens" && method == "POST") return AddToken(request, targets.tokens);
   if (path == "/_fake/faults" && method == "DELETE") {
     faults.Clear();
     return {200, kOk};
@@ -57,7 +85,7 @@ RestResponse HandleControl(const RestRequest& request, Store& store, FaultInject
     if (absl::Status s = store.Seed(body); !s.ok()) return FailureResponse(s);
     return {200, kOk};
   }
-  if (path == "/_fake/requests" && method == "GET") return {200, recent_requests};
+  if (path == "/_fake/requests" && method == "GET") return {200, targets.recent_requests};
   return FailureResponse(ApiError(404, "NotFound", "no such control endpoint"));
 }
 

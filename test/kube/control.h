@@ -8,11 +8,19 @@
 #include "test/kube/faults.h"
 #include "test/kube/rest_handler.h"
 #include "test/kube/store.h"
+#include "test/kube/token_authenticator.h"
 
 namespace weave::testing::kube {
 
+// What the control endpoints act on.
+struct ControlTargets {
+  Store& store;
+  FaultInjector& faults;
+  TokenAuthenticator& tokens;
+  std::vector<std::string> recent_requests;
+};
+
 // Answers a request whose path starts with /_fake/.
-RestResponse HandleControl(const RestRequest& request, Store& store, FaultInjector& faults,
-                           const std::vector<std::string>& recent_requests);
+RestResponse HandleControl(const RestRequest& request, const ControlTargets& targets);
 
 }  // namespace weave::testing::kube

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "absl/strings/match.h"
@@ -12,6 +13,8 @@
 #include "httplib.h"
 #include "test/kube/api_error.h"
 #include "test/kube/control.h"
+#include "test/kube/rbac_objects.h"
+#include "test/kube/request_attributes.h"
 #include "test/kube/rest_handler.h"
 #include "test/kube/watch_stream.h"
 
@@ -93,6 +96,20 @@ void ReplyFault(httplib::Response& res, FaultKind kind, const RestRequest& reque
   }
 }
 
+// A service account's token authenticates only while the account exists, as the real
+// server's service-account token authenticator checks.
+bool ServiceAccountExists(const Store& store, const UserInfo& user) {
+  std::string ns, name;
+  if (!ParseServiceAccountUser(user.name, &ns, &name)) return true;
+  return store.Get(*FindResource("", "v1", "serviceaccounts"), ns, name).ok();
+}
+
+// Authentication and authorization failures go to stderr whatever options.on_request does, so
+// that a test's log shows which grant or account was missing.
+void LogToStderr(const std::string& line) {
+  std::fprintf(stderr, "fake-apiserver: %s\n", line.c_str());
+}
+
 absl::Duration WatchTimeout(const RestRequest& request, absl::Duration fallback) {
   auto it = request.query.find("timeoutSeconds");
   int64_t seconds = 0;
@@ -118,12 +135,26 @@ class FakeApiServer::Handler {
  private:
   void ServeAuthorized(const httplib::Request& req, const RestRequest& request,
                        httplib::Response& res) {
-    if (req.get_header_value("Authorization") != "Bearer " + server_.options_.token) {
-      return Reply(res, ApiError(401, "Unauthorized", "Unauthorized"));
+    std::optional<UserInfo> user =
+        server_.tokens_.Authenticate(req.get_header_value("Authorization"));
+    if (user && !ServiceAccountExists(*server_.store_, *user)) {
+      LogToStderr(absl::StrCat("401 for ", user->name, ": its ServiceAccount does not exist"));
+      user.reset();
+    }
+    if (!user) return Reply(res, ApiError(401, "Unauthorized", "Unauthorized"));
+    if (server_.options_.rbac) {
+      const RequestAttributes attributes = RequestAttributesOf(request, *std::move(user));
+      const Decision decision = Authorize(StoredPolicy(*server_.store_), attributes);
+      if (!decision.allowed) {
+        const absl::Status denied = DeniedError(attributes, decision);
+        LogToStderr(
+            absl::StrCat("RBAC denied ", req.method, " ", req.target, ": ", denied.message()));
+        return Reply(res, denied);
+      }
     }
     if (absl::StartsWith(request.path, "/_fake/")) {
-      return Reply(
-          res, HandleControl(request, *server_.store_, server_.faults_, server_.RecentRequests()));
+      return Reply(res, HandleControl(request, {*server_.store_, server_.faults_, server_.tokens_,
+                                                server_.RecentRequests()}));
     }
     const bool watch = IsWatch(request);
     if (std::optional<FaultKind> fault = server_.faults_.Take(request.path, watch)) {
@@ -176,6 +207,7 @@ FakeApiServer::FakeApiServer(FakeApiServerOptions options, std::unique_ptr<Store
     : options_(std::move(options)),
       store_(std::move(store)),
       pki_(std::move(pki)),
+      tokens_(options_.token, options_.token_users),
       port_(options_.port) {}
 
 FakeApiServer::~FakeApiServer() { Stop(); }

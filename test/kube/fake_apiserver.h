@@ -16,21 +16,34 @@
 // /openapi/v2 and /openapi/v3 for kubectl), then GET/LIST/WATCH/POST/PUT/PATCH/DELETE as in
 // store.h and rest_handler.h. Not served: other types, JSON only (no protobuf, no server-side
 // Table printing: kubectl prints client-side), no server-side apply, dryRun or deletecollection,
-// no RBAC (the one token may do everything), no validation of specs beyond names. Every request needs
-// "Authorization: Bearer <token>" (401 Unauthorized otherwise). Control endpoints for tests that
-// run the binary (same token): POST /_fake/faults {"fault":"403|410|500|garbage|truncate",
-// "count":N,"pathPrefix":"/api/v1/nodes","watchesOnly":false}, DELETE /_fake/faults,
-// POST /_fake/close-watches, POST /_fake/compact (forget the history), POST /_fake/objects (Put
-// each object of a list), GET /_fake/requests (the recent requests, oldest first).
+// no validation of specs beyond names. Every request needs "Authorization: Bearer <token>"
+// (401 Unauthorized otherwise): options.token is the cluster admin's (never restricted), and
+// options.token_users or AddToken add service accounts' and other users' tokens
+// (token_authenticator.h). A service account's token is valid only while its ServiceAccount
+// object exists, as on a real cluster.
 //
-// Threading: Start and Stop from one owning thread; store(), faults(), CloseAllWatches() and
-// RecentRequests() from any thread. Each connection holds a worker thread while open (a watch
-// for its whole life), so `worker_threads` bounds the concurrent connections.
+// RBAC (options.rbac): every request is authorized by the RBAC objects in the store (rbac.h,
+// created through the API like any object, kubectl apply included) plus the bootstrap
+// system:discovery role; a denial is the real server's 403 and a line on stderr naming what was
+// missing. Off (the default): every authenticated request may do anything.
+//
+// Control endpoints for tests that run the binary (the admin token): POST /_fake/faults
+// {"fault":"403|410|500|garbage|truncate","count":N,"pathPrefix":"/api/v1/nodes",
+// "watchesOnly":false}, DELETE /_fake/faults, POST /_fake/close-watches, POST /_fake/compact
+// (forget the history), POST /_fake/objects (Put each object of a list), GET /_fake/requests
+// (the recent requests, oldest first), POST /_fake/tokens (register a token:
+// {"token":"t","serviceAccount":"kube-system/weave-net"} or {"token":"t","user":"alice",
+// "groups":["devs"]}).
+//
+// Threading: Start and Stop from one owning thread; store(), faults(), AddToken(),
+// CloseAllWatches() and RecentRequests() from any thread. Each connection holds a worker thread
+// while open (a watch for its whole life), so `worker_threads` bounds the concurrent connections.
 #pragma once
 
 #include <atomic>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -41,8 +54,10 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "test/kube/faults.h"
+#include "test/kube/rbac.h"
 #include "test/kube/store.h"
 #include "test/kube/test_pki.h"
+#include "test/kube/token_authenticator.h"
 
 namespace httplib {
 class SSLServer;
@@ -53,9 +68,14 @@ namespace weave::testing::kube {
 struct FakeApiServerOptions {
   std::string dir;  // required: the CA and server certificate are kept here (test_pki.h)
   std::string listen_host = "127.0.0.1";
-  int port = 0;                  // 0 picks a free port at the first Start; kept after
-  std::vector<std::string> ips;  // more addresses for the server certificate
-  std::string token = "weave-fake-token";
+  int port = 0;                            // 0 picks a free port at the first Start; kept after
+  std::vector<std::string> ips;            // more addresses for the server certificate
+  std::string token = "weave-fake-token";  // the cluster admin's (system:masters)
+  // More bearer tokens and their users: ServiceAccountUser("kube-system", "weave-net") for a
+  // pod's service account.
+  std::map<std::string, UserInfo> token_users;
+  // Authorize with the stored RBAC objects, as --authorization-mode=RBAC (see above).
+  bool rbac = false;
   // Watches that send allowWatchBookmarks=true get a BOOKMARK this often (the real server: about
   // a minute).
   absl::Duration bookmark_interval = absl::Seconds(1);
@@ -96,6 +116,8 @@ class FakeApiServer {
 
   Store& store() { return *store_; }
   FaultInjector& faults() { return faults_; }
+  // Registers (or replaces) a bearer token for `user`, as options.token_users.
+  void AddToken(const std::string& token, UserInfo user) { tokens_.Add(token, std::move(user)); }
   void CloseAllWatches() { store_->CloseAllWatches(); }
   // "GET /api/v1/pods?watch=1&resourceVersion=7 200", oldest first, the last 1000.
   std::vector<std::string> RecentRequests() const;
@@ -109,6 +131,7 @@ class FakeApiServer {
   std::unique_ptr<Store> store_;
   const TestPki pki_;
   FaultInjector faults_;
+  TokenAuthenticator tokens_;
   std::atomic<bool> stopping_{false};
   std::unique_ptr<httplib::SSLServer> http_;
   std::thread thread_;

@@ -32,6 +32,7 @@ std::string Kubectl() {
 
 class KubectlFixture : public ServerFixture {
  public:
+  using ServerFixture::ServerFixture;
   std::vector<std::string> Argv(const std::vector<std::string>& args) const {
     std::vector<std::string> argv = {
         Kubectl(),           "--kubeconfig", kubeconfig, "--cache-dir", dir.path() + "/kube-cache",
@@ -120,6 +121,106 @@ TEST_CASE("kubectl apply and create -f write a ConfigMap", "[kube][kubectl]") {
   CHECK_THAT(again.stderr_data, Catch::Contains("AlreadyExists"));
   CHECK_THAT(f.Ok({"delete", "configmap", "created", "-n", "kube-system"}),
              Catch::Contains("deleted"));
+}
+
+// Weave Net's RBAC objects as its manifest has them (YAML, several documents).
+constexpr char kWeaveRbac[] = R"(apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: weave-net
+  namespace: kube-system
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: weave-net
+rules:
+  - apiGroups: ['']
+    resources: [pods, namespaces, nodes]
+    verbs: [get, list, watch]
+  - apiGroups: [networking.k8s.io]
+    resources: [networkpolicies]
+    verbs: [get, list, watch]
+  - apiGroups: ['']
+    resources: [nodes/status]
+    verbs: [patch, update]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: weave-net
+roleRef:
+  kind: ClusterRole
+  name: weave-net
+  apiGroup: rbac.authorization.k8s.io
+subjects:
+  - kind: ServiceAccount
+    name: weave-net
+    namespace: kube-system
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: weave-net
+  namespace: kube-system
+rules:
+  - apiGroups: ['']
+    resourceNames: [weave-net]
+    resources: [configmaps]
+    verbs: [get, update]
+  - apiGroups: ['']
+    resources: [configmaps]
+    verbs: [create]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: weave-net
+  namespace: kube-system
+roleRef:
+  kind: Role
+  name: weave-net
+  apiGroup: rbac.authorization.k8s.io
+subjects:
+  - kind: ServiceAccount
+    name: weave-net
+    namespace: kube-system
+)";
+
+TEST_CASE("kubectl apply of a manifest's RBAC objects grants its service account",
+          "[kube][kubectl][rbac]") {
+  FakeApiServerOptions options;
+  options.rbac = true;
+  options.token_users["weave-token"] = ServiceAccountUser("kube-system", "weave-net");
+  KubectlFixture f(options);
+  REQUIRE(f.client->Post("/api/v1/nodes", {{"metadata", {{"name", "n1"}}}}).code == 201);
+  const std::string manifest = f.dir.path() + "/weave-rbac.yaml";
+  std::ofstream(manifest) << kWeaveRbac;
+  const std::string applied = f.Ok({"apply", "-f", manifest});
+  CHECK_THAT(applied, Catch::Contains("clusterrole.rbac.authorization.k8s.io/weave-net created"));
+  CHECK_THAT(applied, Catch::Contains("rolebinding.rbac.authorization.k8s.io/weave-net created"));
+  CHECK_THAT(f.Ok({"get", "clusterroles", "-o", "name"}),
+             Catch::Contains("clusterrole.rbac.authorization.k8s.io/weave-net"));
+
+  std::unique_ptr<ApiTestClient> weave = f.NewClient("weave-token");
+  const json status_patch = {{"status", {{"conditions", json::array()}}}};
+  CHECK(weave->Get("/api/v1/nodes").code == 200);
+  CHECK(weave->Patch("/api/v1/nodes/n1/status", status_patch).code == 200);
+  CHECK(weave
+            ->Post("/api/v1/namespaces/kube-system/configmaps",
+                   {{"metadata", {{"name", "weave-net"}}}})
+            .code == 201);
+  CHECK(weave->Get("/api/v1/namespaces/kube-system/configmaps/weave-net").code == 200);
+  CHECK(weave->Get("/api/v1/namespaces/kube-system/configmaps").code == 403);
+
+  // Applying the manifest without the nodes/status rule takes the grant away.
+  std::string reduced = kWeaveRbac;
+  const std::string rule = "  - apiGroups: ['']\n    resources: [nodes/status]\n";
+  reduced.replace(reduced.find(rule), rule.size(), "  - apiGroups: ['']\n    resources: [nodes]\n");
+  std::ofstream(manifest) << reduced;
+  CHECK_THAT(f.Ok({"apply", "-f", manifest}),
+             Catch::Contains("clusterrole.rbac.authorization.k8s.io/weave-net configured"));
+  CHECK(weave->Patch("/api/v1/nodes/n1/status", status_patch).code == 403);
 }
 
 TEST_CASE("kubectl get pods --watch sees a pod created afterwards", "[kube][kubectl]") {

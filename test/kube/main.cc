@@ -3,6 +3,7 @@
 // objects in a state file so that a restart resumes with them, and stops on SIGTERM or SIGINT.
 //
 //   fake-apiserver --dir /tmp/k8s [--port 6443] [--ip 10.32.0.1] [--seed objects.json]
+//                  [--rbac] [--service-account-token TOKEN=kube-system/weave-net]...
 #include <signal.h>
 
 #include <cstdio>
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
   CLI::App app{"fake-apiserver: a fake Kubernetes API server for tests"};
   FakeApiServerOptions options;
   std::string kubeconfig, kubeconfig_host, seed;
+  std::vector<std::string> service_account_tokens;
   int bookmark_ms = 1000;
   bool quiet = false;
   bool stateless = false;
@@ -41,6 +43,10 @@ int main(int argc, char** argv) {
   app.add_option("--ip", options.ips, "another address for the server certificate (repeatable)");
   app.add_option("--token", options.token, "the bearer token clients must send")
       ->capture_default_str();
+  app.add_option("--service-account-token", service_account_tokens,
+                 "TOKEN=NAMESPACE/NAME: a bearer token of that service account (repeatable)");
+  app.add_flag("--rbac", options.rbac,
+               "authorize requests with the stored RBAC objects (the --token admin is exempt)");
   app.add_option("--kubeconfig", kubeconfig,
                  "where to write the kubeconfig (default DIR/kubeconfig)");
   app.add_option("--kubeconfig-host", kubeconfig_host,
@@ -59,6 +65,17 @@ int main(int argc, char** argv) {
   app.add_flag("--quiet", quiet, "do not log each request to stderr");
   CLI11_PARSE(app, argc, argv);
 
+  for (const std::string& flag : service_account_tokens) {
+    const size_t equals = flag.find('=');
+    absl::StatusOr<weave::testing::kube::UserInfo> user =
+        weave::testing::kube::ParseServiceAccountRef(
+            equals == std::string::npos ? "" : flag.substr(equals + 1));
+    if (equals == 0 || !user.ok()) {
+      return Fail(
+          absl::StrCat("--service-account-token ", flag, ": expected TOKEN=NAMESPACE/NAME"));
+    }
+    options.token_users[flag.substr(0, equals)] = *std::move(user);
+  }
   if (kubeconfig.empty()) kubeconfig = options.dir + "/kubeconfig";
   if (options.store.state_file.empty() && !stateless) {
     options.store.state_file = options.dir + "/state.json";

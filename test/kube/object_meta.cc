@@ -4,6 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -21,6 +22,13 @@ bool IsDnsLabel(absl::string_view label) {
 }
 
 }  // namespace
+
+std::string PathSegmentNameProblem(absl::string_view name) {
+  if (name == "." || name == "..") return absl::StrCat("may not be '", name, "'");
+  if (absl::StrContains(name, '/')) return "may not contain '/'";
+  if (absl::StrContains(name, '%')) return "may not contain '%'";
+  return "";
+}
 
 std::string StringField(const nlohmann::json& object, const char* field) {
   if (!object.is_object()) return "";
@@ -41,6 +49,12 @@ absl::Status ValidateName(const ResourceType& type, absl::string_view name) {
   if (name.empty()) {
     return InvalidError(type, name,
                         "metadata.name: Required value: name or generateName is required");
+  }
+  if (type.path_segment_names) {
+    const std::string problem = PathSegmentNameProblem(name);
+    if (problem.empty()) return absl::OkStatus();
+    return InvalidError(type, name,
+                        absl::StrCat("metadata.name: Invalid value: \"", name, "\": ", problem));
   }
   bool ok = false;
   if (type.kind == "Namespace") {

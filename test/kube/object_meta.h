@@ -19,7 +19,12 @@ std::string StringField(const nlohmann::json& object, const char* field);
 // metadata.<field> as a string, "" when absent or not a string.
 std::string MetaString(const nlohmann::json& object, const char* field);
 
-// Namespaces must be DNS labels, other names DNS subdomains (RFC 1123); Invalid otherwise.
+// Why `name` cannot be a URL path segment ("may not contain '/'"), "" when it can
+// (apimachinery's path.IsValidPathSegmentName).
+std::string PathSegmentNameProblem(absl::string_view name);
+
+// Namespaces must be DNS labels, RBAC objects' names path segments, other names DNS subdomains
+// (RFC 1123); Invalid otherwise.
 absl::Status ValidateName(const ResourceType& type, absl::string_view name);
 
 // "2024-05-01T10:00:00Z", the API's time format (UTC, whole seconds).

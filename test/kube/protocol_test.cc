@@ -46,12 +46,20 @@ TEST_CASE("discovery documents describe the served types", "[kube]") {
   std::vector<std::string> names;
   for (const json& r : core.body["resources"]) names.push_back(r["name"]);
   CHECK(names == std::vector<std::string>{"namespaces", "namespaces/status", "nodes",
-                                          "nodes/status", "pods", "pods/status", "configmaps"});
+                                          "nodes/status", "pods", "pods/status", "configmaps",
+                                          "serviceaccounts"});
   ApiAnswer groups = f.client->Get("/apis");
   CHECK(groups.body["groups"][0]["name"] == "networking.k8s.io");
   ApiAnswer networking = f.client->Get("/apis/networking.k8s.io/v1");
   CHECK(networking.body["resources"][0]["kind"] == "NetworkPolicy");
   CHECK(networking.body["resources"][0]["namespaced"] == true);
+  CHECK(groups.body["groups"][1]["name"] == "rbac.authorization.k8s.io");
+  ApiAnswer rbac = f.client->Get("/apis/rbac.authorization.k8s.io/v1");
+  REQUIRE(rbac.code == 200);
+  names.clear();
+  for (const json& r : rbac.body["resources"]) names.push_back(r["name"]);
+  CHECK(names ==
+        std::vector<std::string>{"clusterroles", "clusterrolebindings", "roles", "rolebindings"});
   CHECK(f.client->Get("/version").body["major"] == "1");
   CHECK(f.client->Get("/apis/apps/v1").code == 404);
 }

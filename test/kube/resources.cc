@@ -17,6 +17,7 @@ std::string ResourceType::QualifiedName() const {
 }
 
 const std::vector<ResourceType>& Resources() {
+  constexpr const char* kRbacGroup = "rbac.authorization.k8s.io";
   static const auto* const kResources = new std::vector<ResourceType>{
       {"", "v1", "namespaces", "namespace", "Namespace", false, true, {"ns"}},
       {"", "v1", "nodes", "node", "Node", false, true, {"no"}},
@@ -30,6 +31,20 @@ const std::vector<ResourceType>& Resources() {
        true,
        false,
        {"netpol"}},
+      // The identities and grants of a manifest (rbac.h authorizes with them when enabled).
+      {"", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", true, false, {"sa"}},
+      {kRbacGroup, "v1", "clusterroles", "clusterrole", "ClusterRole", false, false, {}, true},
+      {kRbacGroup,
+       "v1",
+       "clusterrolebindings",
+       "clusterrolebinding",
+       "ClusterRoleBinding",
+       false,
+       false,
+       {},
+       true},
+      {kRbacGroup, "v1", "roles", "role", "Role", true, false, {}, true},
+      {kRbacGroup, "v1", "rolebindings", "rolebinding", "RoleBinding", true, false, {}, true},
   };
   return *kResources;
 }

@@ -21,6 +21,9 @@ struct ResourceType {
   // status, and <plural>/status updates change nothing but the status.
   bool has_status = false;
   std::vector<std::string> short_names;
+  // RBAC objects' names need only be valid path segments ("system:discovery"), where other
+  // types' are DNS subdomains.
+  bool path_segment_names = false;
 
   std::string GroupVersion() const;  // the apiVersion field: "v1", "networking.k8s.io/v1"
   std::string ListKind() const { return kind + "List"; }
@@ -29,7 +32,9 @@ struct ResourceType {
   std::string QualifiedName() const;
 };
 
-// Nodes, namespaces, pods, configmaps (core/v1) and networkpolicies (networking.k8s.io/v1).
+// Nodes, namespaces, pods, configmaps, serviceaccounts (core/v1), networkpolicies
+// (networking.k8s.io/v1), clusterroles, clusterrolebindings, roles and rolebindings
+// (rbac.authorization.k8s.io/v1).
 const std::vector<ResourceType>& Resources();
 
 // nullptr when the type is not served.

@@ -153,33 +153,50 @@ bool LabelSelector::Matches(const nlohmann::json& labels) const {
   return true;
 }
 
+absl::StatusOr<FieldSelector::Requirement> FieldSelector::ParseRequirement(absl::string_view part) {
+  Requirement requirement;
+  size_t at = part.find("!=");
+  size_t value_at = at + 2;
+  requirement.equals = at == absl::string_view::npos;
+  if (requirement.equals) {
+    at = part.find("==");
+    value_at = at + 2;
+    if (at == absl::string_view::npos) {
+      at = part.find('=');
+      value_at = at + 1;
+    }
+  }
+  if (at == absl::string_view::npos) return SelectorError("field", part);
+  requirement.path = std::string(absl::StripAsciiWhitespace(part.substr(0, at)));
+  requirement.value = std::string(absl::StripAsciiWhitespace(part.substr(value_at)));
+  return requirement;
+}
+
 absl::StatusOr<FieldSelector> FieldSelector::Parse(absl::string_view text,
                                                    const ResourceType& type) {
   FieldSelector selector;
   if (absl::StripAsciiWhitespace(text).empty()) return selector;
   const std::vector<std::string> supported = SupportedFields(type);
   for (absl::string_view part : absl::StrSplit(text, ',')) {
-    Requirement requirement;
-    size_t at = part.find("!=");
-    size_t value_at = at + 2;
-    requirement.equals = at == absl::string_view::npos;
-    if (requirement.equals) {
-      at = part.find("==");
-      value_at = at + 2;
-      if (at == absl::string_view::npos) {
-        at = part.find('=');
-        value_at = at + 1;
-      }
+    absl::StatusOr<Requirement> requirement = ParseRequirement(part);
+    if (!requirement.ok()) return requirement.status();
+    if (std::find(supported.begin(), supported.end(), requirement->path) == supported.end()) {
+      return BadRequestError(absl::StrCat("field label not supported: ", requirement->path));
     }
-    if (at == absl::string_view::npos) return SelectorError("field", part);
-    requirement.path = std::string(absl::StripAsciiWhitespace(part.substr(0, at)));
-    requirement.value = std::string(absl::StripAsciiWhitespace(part.substr(value_at)));
-    if (std::find(supported.begin(), supported.end(), requirement.path) == supported.end()) {
-      return BadRequestError(absl::StrCat("field label not supported: ", requirement.path));
-    }
-    selector.requirements_.push_back(std::move(requirement));
+    selector.requirements_.push_back(*std::move(requirement));
   }
   return selector;
+}
+
+std::optional<std::string> FieldSelector::RequiredValue(absl::string_view text,
+                                                        absl::string_view field) {
+  if (absl::StripAsciiWhitespace(text).empty()) return std::nullopt;
+  for (absl::string_view part : absl::StrSplit(text, ',')) {
+    absl::StatusOr<Requirement> requirement = ParseRequirement(part);
+    if (!requirement.ok()) return std::nullopt;
+    if (requirement->equals && requirement->path == field) return requirement->value;
+  }
+  return std::nullopt;
 }
 
 bool FieldSelector::Matches(const nlohmann::json& object) const {

@@ -3,6 +3,7 @@
 // "metadata.name=x,spec.nodeName!=y". Pure values.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,10 @@ class FieldSelector {
   static absl::StatusOr<FieldSelector> Parse(absl::string_view text, const ResourceType& type);
   bool Matches(const nlohmann::json& object) const;
   bool empty() const { return requirements_.empty(); }
+  // The value `field` must equal for `text` to select anything ("x" of "metadata.name=x,..."),
+  // as fields.Selector.RequiresExactMatch: nullopt when no term requires one or `text` does not
+  // parse. Any field name is accepted (the type's supported fields are not checked).
+  static std::optional<std::string> RequiredValue(absl::string_view text, absl::string_view field);
 
  private:
   struct Requirement {
@@ -47,6 +52,7 @@ class FieldSelector {
     bool equals;
     std::string value;
   };
+  static absl::StatusOr<Requirement> ParseRequirement(absl::string_view part);
   std::vector<Requirement> requirements_;
 };
 
