@@ -52,10 +52,11 @@ constexpr char kPodToken[] = "manifest-test-weave-net";
 json LoadManifest(const std::string& path) {
   ASSIGN_OR_REQUIRE(
       CommandResult result,
-      RunCommand({"/usr/bin/python3", "-c",
-                  "import json, sys, yaml; json.dump(yaml.safe_load(open(sys.argv[1])), sys.stdout)",
-                  path},
-                 absl::Seconds(30)));
+      RunCommand(
+          {"/usr/bin/python3", "-c",
+           "import json, sys, yaml; json.dump(yaml.safe_load(open(sys.argv[1])), sys.stdout)",
+           path},
+          absl::Seconds(30)));
   REQUIRE_OK(result.ToStatus());
   return json::parse(result.stdout_data);
 }
@@ -160,11 +161,18 @@ class ManifestCluster {
   // admin), from node 1; the HTTP status and the body.
   std::pair<int, std::string> Api(const std::string& method, const std::string& path,
                                   const std::string& body = "") {
-    std::vector<std::string> argv = {"curl",      "-sS", "--cacert", api_dir_ + "/ca.crt",
-                                     "-H",        absl::StrCat("Authorization: Bearer ", kAdminToken),
-                                     "-H",        "Content-Type: application/json",
-                                     "-w",        "\n%{http_code}",
-                                     "-X",        method,
+    std::vector<std::string> argv = {"curl",
+                                     "-sS",
+                                     "--cacert",
+                                     api_dir_ + "/ca.crt",
+                                     "-H",
+                                     absl::StrCat("Authorization: Bearer ", kAdminToken),
+                                     "-H",
+                                     "Content-Type: application/json",
+                                     "-w",
+                                     "\n%{http_code}",
+                                     "-X",
+                                     method,
                                      absl::StrCat("https://", kApiAddress, ":", kApiPort, path)};
     CommandOptions options;
     if (!body.empty()) {
@@ -174,7 +182,8 @@ class ManifestCluster {
     ASSIGN_OR_REQUIRE(CommandResult result, node(1).Exec(argv, absl::Seconds(20), options));
     REQUIRE_OK(result.ToStatus());
     const size_t newline = result.stdout_data.rfind('\n');
-    return {std::stoi(result.stdout_data.substr(newline + 1)), result.stdout_data.substr(0, newline)};
+    return {std::stoi(result.stdout_data.substr(newline + 1)),
+            result.stdout_data.substr(0, newline)};
   }
 
  private:
@@ -184,9 +193,9 @@ class ManifestCluster {
     for (const char* key : {"initContainers", "containers"}) {
       for (const json& container : pod_template_["spec"].value(key, json::array())) {
         const std::string image = container.value("image", "");
-        ASSIGN_OR_REQUIRE(CommandResult exists,
-                          RunCommand({WEAVE_PODMAN_PATH, "image", "exists", image},
-                                     absl::Seconds(30)));
+        ASSIGN_OR_REQUIRE(
+            CommandResult exists,
+            RunCommand({WEAVE_PODMAN_PATH, "image", "exists", image}, absl::Seconds(30)));
         INFO("image " << image << " of container " << container.value("name", "")
                       << " is not built: charts/images/build.sh " << WEAVE_BUILD_DIR);
         REQUIRE(exists.exit.success());
@@ -204,13 +213,12 @@ class ManifestCluster {
                            absl::StrCat(kApiAddress, "/24"), "dev", "br0"},
                           absl::Seconds(10)));
     ASSIGN_OR_REQUIRE(
-        api_,
-        Process::Start({FAKE_APISERVER_PATH, "--dir", api_dir_, "--listen-host", kApiAddress,
-                        "--port", std::to_string(kApiPort), "--ip", kApiAddress, "--token",
-                        kAdminToken, "--seed", api_dir_ + "/seed.json", "--quiet", "--rbac",
-                        "--service-account-token", PodTokenUser()},
-                       {.log_path = api_dir_ + "/fake-apiserver.log",
-                        .netns = cluster_->underlay()}));
+        api_, Process::Start(
+                  {FAKE_APISERVER_PATH, "--dir", api_dir_, "--listen-host", kApiAddress, "--port",
+                   std::to_string(kApiPort), "--ip", kApiAddress, "--token", kAdminToken, "--seed",
+                   api_dir_ + "/seed.json", "--quiet", "--rbac", "--service-account-token",
+                   PodTokenUser()},
+                  {.log_path = api_dir_ + "/fake-apiserver.log", .netns = cluster_->underlay()}));
     REQUIRE_OK(WaitFor([&] { return fs::exists(api_dir_ + "/kubeconfig"); }, absl::Seconds(20),
                        "the fake API server to listen"));
   }
@@ -288,17 +296,33 @@ AttachedPod Attach(ManifestCluster& c, int i, const std::string& id) {
   const std::string conflist = c.HostPath(i, "/etc/cni/net.d/10-weave.conflist");
   // A mount namespace of its own, so that the node's /run replaces the machine's only there.
   std::vector<std::string> argv = {
-      "unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
+      "unshare",
+      "--mount",
+      "--propagation",
+      "private",
+      "/bin/sh",
+      "-c",
       "mkdir -p \"$0/netns\" && mount --rbind /run/netns \"$0/netns\" && mount --rbind \"$0\" /run "
       "&& exec \"$@\"",
-      c.HostPath(i, "/run"), LIBCNI_RUNNER_PATH, "add", "-conf", conflist, "-netns", netns, "-id",
-      id, "-ifname", "eth0", "-cache", c.HostPath(i, "/var/lib/cni"), "-args",
+      c.HostPath(i, "/run"),
+      LIBCNI_RUNNER_PATH,
+      "add",
+      "-conf",
+      conflist,
+      "-netns",
+      netns,
+      "-id",
+      id,
+      "-ifname",
+      "eth0",
+      "-cache",
+      c.HostPath(i, "/var/lib/cni"),
+      "-args",
       absl::StrCat("IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=", id)};
   CommandOptions options;
   options.env = {{"CNI_PATH", absl::StrCat(c.HostPath(i, "/opt/cni/bin"), ":/usr/lib/cni")}};
   ASSIGN_OR_REQUIRE(CommandResult result, c.node(i).Exec(argv, absl::Seconds(90), options));
-  INFO("CNI ADD of " << id << " on node " << i << ": " << result.stdout_data
-                     << result.stderr_data);
+  INFO("CNI ADD of " << id << " on node " << i << ": " << result.stdout_data << result.stderr_data);
   REQUIRE(result.exit.success());
   const json added = json::parse(result.stdout_data);
   const std::string cidr = added["ips"][0]["address"];
@@ -331,7 +355,8 @@ TEST_CASE("the manifest's DaemonSet runs from the built images on two nodes", "[
                  absl::StrContains(status, "    Connections: 1 (1 established)\n") &&
                  absl::StrContains(status, "        Service: npc\n         Status: ready\n");
         },
-        absl::Seconds(60), absl::StrCat("node", i, "'s router to be connected and weave-npc synced")));
+        absl::Seconds(60),
+        absl::StrCat("node", i, "'s router to be connected and weave-npc synced")));
   }
 
   // The router's Kubernetes duties, each through a grant of the manifest's RBAC objects: the

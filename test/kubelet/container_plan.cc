@@ -13,18 +13,26 @@ using nlohmann::json;
 
 // Fields a real kubelet or the scheduler acts on that change nothing for a test on one machine.
 const std::set<std::string> kIgnoredPodFields = {
-    "dnsPolicy",   "restartPolicy", "priorityClassName", "priority", "tolerations",
-    "nodeSelector", "affinity",     "terminationGracePeriodSeconds", "schedulerName",
-    "enableServiceLinks"};
+    "dnsPolicy",     "restartPolicy",     "priorityClassName", "priority",
+    "tolerations",   "nodeSelector",      "affinity",          "terminationGracePeriodSeconds",
+    "schedulerName", "enableServiceLinks"};
 const std::set<std::string> kHandledPodFields = {
-    "containers", "initContainers", "volumes", "hostNetwork", "hostPID", "serviceAccountName",
-    "serviceAccount", "automountServiceAccountToken", "securityContext"};
-const std::set<std::string> kIgnoredContainerFields = {
-    "imagePullPolicy", "resources", "ports", "livenessProbe", "startupProbe",
-    "terminationMessagePath", "terminationMessagePolicy", "stdin", "stdinOnce", "tty"};
+    "containers",     "initContainers",     "volumes",        "hostNetwork",
+    "hostPID",        "serviceAccountName", "serviceAccount", "automountServiceAccountToken",
+    "securityContext"};
+const std::set<std::string> kIgnoredContainerFields = {"imagePullPolicy",
+                                                       "resources",
+                                                       "ports",
+                                                       "livenessProbe",
+                                                       "startupProbe",
+                                                       "terminationMessagePath",
+                                                       "terminationMessagePolicy",
+                                                       "stdin",
+                                                       "stdinOnce",
+                                                       "tty"};
 const std::set<std::string> kHandledContainerFields = {
-    "name", "image", "command", "args", "env", "volumeMounts", "securityContext", "readinessProbe",
-    "workingDir"};
+    "name",         "image",           "command",        "args",      "env",
+    "volumeMounts", "securityContext", "readinessProbe", "workingDir"};
 
 absl::Status Unsupported(absl::string_view where, absl::string_view what) {
   return absl::InvalidArgumentError(
@@ -66,8 +74,8 @@ absl::StatusOr<HostPathSource> HostPathOf(const json& host_path, const NodeConte
   if (path.empty() || path.front() != '/') {
     return absl::InvalidArgumentError(absl::StrCat(where, ": hostPath.path must be absolute"));
   }
-  static const std::set<std::string> kTypes = {"",     "DirectoryOrCreate", "Directory",
-                                               "FileOrCreate", "File",      "Socket"};
+  static const std::set<std::string> kTypes = {
+      "", "DirectoryOrCreate", "Directory", "FileOrCreate", "File", "Socket"};
   const std::string type = StringField(host_path, "type");
   if (!kTypes.contains(type)) return Unsupported(where, absl::StrCat("hostPath type ", type));
   if (node.shared_host_paths.contains(path)) return HostPathSource{path, type};
@@ -126,9 +134,9 @@ absl::StatusOr<std::optional<std::string>> SecretValue(const json& ref, const No
     if (value != secret->second.end()) return value->second;
   }
   if (optional) return std::nullopt;
-  return absl::InvalidArgumentError(
-      absl::StrCat(where, ": secret ", node.pod_namespace, "/", name, " has no key ", key,
-                   " (kubelet would not start the container)"));
+  return absl::InvalidArgumentError(absl::StrCat(where, ": secret ", node.pod_namespace, "/", name,
+                                                 " has no key ", key,
+                                                 " (kubelet would not start the container)"));
 }
 
 // The container's environment in order, with kubelet's service variables last.
@@ -166,10 +174,9 @@ absl::Status AddSecurityContext(const json& container, std::vector<std::string>&
   auto sc = container.find("securityContext");
   if (sc == container.end()) return absl::OkStatus();
   const std::string at = absl::StrCat(where, " securityContext");
-  RETURN_IF_ERROR(CheckFields(*sc,
-                              {"privileged", "capabilities", "readOnlyRootFilesystem",
-                               "runAsUser", "runAsGroup"},
-                              {"seLinuxOptions", "allowPrivilegeEscalation"}, at));
+  RETURN_IF_ERROR(CheckFields(
+      *sc, {"privileged", "capabilities", "readOnlyRootFilesystem", "runAsUser", "runAsGroup"},
+      {"seLinuxOptions", "allowPrivilegeEscalation"}, at));
   if (BoolField(*sc, "privileged", false)) args.push_back("--privileged");
   if (BoolField(*sc, "readOnlyRootFilesystem", false)) args.push_back("--read-only");
   if (auto caps = sc->find("capabilities"); caps != sc->end()) {
@@ -265,8 +272,7 @@ absl::StatusOr<ContainerPlan> PlanContainer(const json& container, const NodeCon
   ContainerPlan plan;
   plan.name = StringField(container, "name");
   const std::string where = absl::StrCat("container ", plan.name);
-  RETURN_IF_ERROR(
-      CheckFields(container, kHandledContainerFields, kIgnoredContainerFields, where));
+  RETURN_IF_ERROR(CheckFields(container, kHandledContainerFields, kIgnoredContainerFields, where));
   const std::string image = StringField(container, "image");
   if (plan.name.empty() || image.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(where, ": a name and an image are required"));
@@ -274,8 +280,9 @@ absl::StatusOr<ContainerPlan> PlanContainer(const json& container, const NodeCon
   plan.podman_name = absl::StrCat(podman_prefix, "-", plan.name);
   std::vector<std::string>& args = plan.podman_args;
   // Images are built on this machine: never pulled.
-  args = {"run", "--rm", "--pull=never", "--name", plan.podman_name,
-          absl::StrCat("--network=ns:", node.netns_path), "--hostname", node.node_name};
+  args = {"run",        "--rm",           "--pull=never",
+          "--name",     plan.podman_name, absl::StrCat("--network=ns:", node.netns_path),
+          "--hostname", node.node_name};
   if (pod.host_pid) args.push_back("--pid=host");
   RETURN_IF_ERROR(AddSecurityContext(container, args, where));
   if (const std::string dir = StringField(container, "workingDir"); !dir.empty()) {

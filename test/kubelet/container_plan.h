@@ -67,9 +67,9 @@ struct HttpProbe {
 
 // One container as podman runs it.
 struct ContainerPlan {
-  std::string name;                      // the container's name in the pod ("weave")
-  std::string podman_name;               // its name for podman ("<prefix>-weave")
-  std::vector<std::string> podman_args;  // after the podman command: "run", ..., image, args
+  std::string name;                        // the container's name in the pod ("weave")
+  std::string podman_name;                 // its name for podman ("<prefix>-weave")
+  std::vector<std::string> podman_args;    // after the podman command: "run", ..., image, args
   std::vector<HostPathSource> host_paths;  // to check or create before it starts
   std::optional<HttpProbe> readiness;
 };

@@ -78,16 +78,14 @@ TEST_CASE("command replaces the entrypoint and args follow the image, with varia
   CHECK(args.back() == "$(LEVEL)");
 }
 
-TEST_CASE("env values come from fieldRef and secretKeyRef as kubelet resolves them",
-          "[kubelet]") {
+TEST_CASE("env values come from fieldRef and secretKeyRef as kubelet resolves them", "[kubelet]") {
   json env = json::array({
       {{"name", "HOSTNAME"}, {"valueFrom", {{"fieldRef", {{"fieldPath", "spec.nodeName"}}}}}},
       {{"name", "POD"}, {"valueFrom", {{"fieldRef", {{"fieldPath", "metadata.name"}}}}}},
       {{"name", "WEAVE_PASSWORD"},
        {"valueFrom", {{"secretKeyRef", {{"name", "weave-passwd"}, {"key", "weave-passwd"}}}}}},
       {{"name", "ABSENT"},
-       {"valueFrom",
-        {{"secretKeyRef", {{"name", "other"}, {"key", "k"}, {"optional", true}}}}}},
+       {"valueFrom", {{"secretKeyRef", {{"name", "other"}, {"key", "k"}, {"optional", true}}}}}},
       {{"name", "GREETING"}, {"value", "on $(HOSTNAME) $(UNDEFINED)"}},
   });
   std::vector<std::string> args = Args(Template({{"name", "c"}, {"image", "i"}, {"env", env}}));
@@ -116,9 +114,9 @@ TEST_CASE("hostPath volumes live in the node's folder except the shared ones", "
       {{"name", "lock"}, {"mountPath", "/run/xtables.lock"}, {"readOnly", true}},
       {{"name", "modules"}, {"mountPath", "/lib/modules"}, {"mountPropagation", "HostToContainer"}},
   });
-  absl::StatusOr<std::vector<ContainerPlan>> plans = PlanContainers(
-      Template({{"name", "c"}, {"image", "i"}, {"volumeMounts", mounts}}, volumes), false, Node(),
-      "p");
+  absl::StatusOr<std::vector<ContainerPlan>> plans =
+      PlanContainers(Template({{"name", "c"}, {"image", "i"}, {"volumeMounts", mounts}}, volumes),
+                     false, Node(), "p");
   REQUIRE_OK(plans);
   const ContainerPlan& plan = plans->front();
   CHECK(Has(plan.podman_args, "/tmp/wvt1/node1/host/var/lib/weave:/weavedb"));
@@ -156,10 +154,11 @@ TEST_CASE("a field the fake kubelet does not implement is an error naming it", "
                      json::array({{{"name", "s"}, {"secret", {{"secretName", "x"}}}}}))),
       "field 'secret'"));
   CHECK(absl::StrContains(
-      error(Template({{"name", "c"},
-                      {"image", "i"},
-                      {"env", {{{"name", "X"},
-                                {"valueFrom", {{"fieldRef", {{"fieldPath", "metadata.uid"}}}}}}}}})),
+      error(Template(
+          {{"name", "c"},
+           {"image", "i"},
+           {"env",
+            {{{"name", "X"}, {"valueFrom", {{"fieldRef", {{"fieldPath", "metadata.uid"}}}}}}}}})),
       "fieldRef metadata.uid"));
 }
 

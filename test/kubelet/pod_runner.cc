@@ -87,8 +87,9 @@ absl::Status PodRunner::RunInitContainers(const nlohmann::json& pod_template,
     RETURN_IF_ERROR(PrepareHostPaths(plan));
     podman_names_.push_back(plan.podman_name);
     logged_.push_back(plan.name);
-    ASSIGN_OR_RETURN(std::unique_ptr<Process> process,
-                     Process::Start(PodmanArgv(plan.podman_args), {.log_path = LogPath(plan.name)}));
+    ASSIGN_OR_RETURN(
+        std::unique_ptr<Process> process,
+        Process::Start(PodmanArgv(plan.podman_args), {.log_path = LogPath(plan.name)}));
     absl::StatusOr<ExitStatus> exit = process->Wait(each_within);
     if (!exit.ok()) {
       (void)process->Stop(absl::Seconds(kStopGraceSeconds));
@@ -97,9 +98,9 @@ absl::Status PodRunner::RunInitContainers(const nlohmann::json& pod_template,
                        absl::FormatDuration(each_within), ":\n", Tail(LogPath(plan.name), 30)));
     }
     if (!exit->success()) {
-      return absl::InternalError(absl::StrCat("init container ", plan.name, " on ",
-                                              node_.node_name, " failed (", exit->ToString(),
-                                              "):\n", Tail(LogPath(plan.name), 30)));
+      return absl::InternalError(absl::StrCat("init container ", plan.name, " on ", node_.node_name,
+                                              " failed (", exit->ToString(), "):\n",
+                                              Tail(LogPath(plan.name), 30)));
     }
   }
   return absl::OkStatus();
@@ -112,18 +113,19 @@ absl::Status PodRunner::StartContainers(const nlohmann::json& pod_template) {
     RETURN_IF_ERROR(PrepareHostPaths(plan));
     podman_names_.push_back(plan.podman_name);
     logged_.push_back(plan.name);
-    ASSIGN_OR_RETURN(std::unique_ptr<Process> process,
-                     Process::Start(PodmanArgv(plan.podman_args), {.log_path = LogPath(plan.name)}));
+    ASSIGN_OR_RETURN(
+        std::unique_ptr<Process> process,
+        Process::Start(PodmanArgv(plan.podman_args), {.log_path = LogPath(plan.name)}));
     running_.push_back({std::move(plan), std::move(process)});
   }
   return absl::OkStatus();
 }
 
 bool PodRunner::ProbePasses(const HttpProbe& probe) const {
-  absl::StatusOr<CommandResult> result = RunCommand(
-      {"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "2",
-       absl::StrCat("http://", probe.host, ":", probe.port, probe.path)},
-      absl::Seconds(5), {.netns = fs::path(node_.netns_path).filename().string()});
+  absl::StatusOr<CommandResult> result =
+      RunCommand({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "2",
+                  absl::StrCat("http://", probe.host, ":", probe.port, probe.path)},
+                 absl::Seconds(5), {.netns = fs::path(node_.netns_path).filename().string()});
   int code = 0;
   return result.ok() && absl::SimpleAtoi(result->stdout_data, &code) && code >= 200 && code < 400;
 }
@@ -146,10 +148,10 @@ absl::Status PodRunner::WaitReady(absl::Duration within) {
       within, absl::StrCat("the containers on ", node_.node_name, " to be ready"));
   if (exited != nullptr) {
     absl::StatusOr<ExitStatus> exit = exited->process->Wait(absl::ZeroDuration());
-    return absl::InternalError(absl::StrCat(
-        "container ", exited->plan.name, " on ", node_.node_name, " exited (",
-        exit.ok() ? exit->ToString() : exit.status().ToString(), "):\n",
-        Tail(LogPath(exited->plan.name), 30)));
+    return absl::InternalError(absl::StrCat("container ", exited->plan.name, " on ",
+                                            node_.node_name, " exited (",
+                                            exit.ok() ? exit->ToString() : exit.status().ToString(),
+                                            "):\n", Tail(LogPath(exited->plan.name), 30)));
   }
   return waited;
 }
@@ -165,8 +167,8 @@ absl::StatusOr<CommandResult> PodRunner::Exec(const std::string& container,
 std::string PodRunner::Logs(int max_lines) const {
   std::string out;
   for (const std::string& container : logged_) {
-    absl::StrAppend(&out, "===== ", node_.node_name, " container ", container, ": last ",
-                    max_lines, " lines of ", LogPath(container), " =====\n",
+    absl::StrAppend(&out, "===== ", node_.node_name, " container ", container, ": last ", max_lines,
+                    " lines of ", LogPath(container), " =====\n",
                     Tail(LogPath(container), max_lines), "\n");
   }
   return out;
