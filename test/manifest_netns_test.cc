@@ -140,6 +140,18 @@ class ManifestCluster {
   const json& pod_template() const { return pod_template_; }
   NetnsCluster& netns() { return *cluster_; }
 
+  // Whether the weave container gets WEAVE_PASSWORD (the generator's password-secret).
+  bool WantsPassword() const {
+    for (const json& container : pod_template_["spec"].value("containers", json::array())) {
+      for (const json& var : container.value("env", json::array())) {
+        if (container.value("name", "") == "weave" && var.value("name", "") == "WEAVE_PASSWORD") {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
   // The API server's lines about requests it refused (RBAC denials naming the missing grant,
   // unknown tokens): with --quiet it logs nothing else.
   std::string ApiRefusals() {
@@ -269,6 +281,10 @@ class ManifestCluster {
     context.service_account_dir = ServiceAccountDir(i);
     context.api_host = kApiAddress;
     context.api_port = kApiPort;
+    // The secret the spec's password example makes (`kubectl create secret -n kube-system
+    // generic weave-passwd --from-file=weave-passwd`), for a manifest made with
+    // password-secret=weave-passwd.
+    context.secrets["weave-passwd"]["weave-passwd"] = "manifest-test-password";
     return context;
   }
 
@@ -400,6 +416,8 @@ TEST_CASE("the manifest's DaemonSet runs from the built images on two nodes", "[
   CHECK_THAT(status, Catch::Contains("(node2)\n"));
   CHECK_THAT(status, Catch::Contains("          Peers: 2 (with 2 established connections)\n"));
   CHECK_THAT(status, Catch::Contains("        Service: ipam\n         Status: ready\n"));
+  CHECK_THAT(status, Catch::Contains(c.WantsPassword() ? "     Encryption: enabled\n"
+                                                       : "     Encryption: disabled\n"));
 
   // Nothing either container asked of the API server was refused: a grant the manifest lacks
   // fails the test here even when the component copes with the refusal.
