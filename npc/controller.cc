@@ -1,6 +1,7 @@
 #include "npc/controller.h"
 
 #include <optional>
+#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -77,12 +78,11 @@ void Controller::Upsert(Kind kind, const kube::Json& object) {
         spdlog::warn("{}", std::string(pod.status().message()));
         return;
       }
-      auto it = model_.pods.find(*key);
-      if (it != model_.pods.end() && it->second == *pod) return;
       // A pod without an address (yet) is kept all the same: its labels and node matter as soon
-      // as it has one, and dropping it would hide a later change.
-      model_.pods[*key] = std::move(*pod);
-      break;
+      // as it has one (from the API or its local endpoint).
+      api_pods_[*key] = std::move(*pod);
+      RefreshPod(*key);
+      return;
     }
     case Kind::kPolicy: {
       absl::StatusOr<Policy> policy = ParsePolicy(object);
@@ -117,14 +117,74 @@ void Controller::Remove(Kind kind, const kube::Json& last_known) {
       erased = model_.namespaces.erase(*key);
       break;
     case Kind::kPod:
-      erased = model_.pods.erase(*key);
-      break;
+      api_pods_.erase(*key);
+      RefreshPod(*key);
+      return;
     case Kind::kPolicy:
       SetProblem(*key, "");
       erased = model_.policies.erase(*key);
       break;
   }
   if (erased > 0) Changed();
+}
+
+void Controller::RefreshPod(const std::string& key) {
+  auto api = api_pods_.find(key);
+  if (api == api_pods_.end()) {
+    if (model_.pods.erase(key) > 0) Changed();
+    return;
+  }
+  Pod pod = api->second;
+  if (!pod.ip.has_value()) {
+    for (const auto& [id, endpoint] : endpoints_) {
+      if (endpoint.pod_key != key) continue;
+      pod.ip = endpoint.ip;
+      // The endpoint is on this node, whatever the API has not said yet.
+      if (pod.node.empty()) pod.node = options_.node;
+      break;
+    }
+  }
+  auto it = model_.pods.find(key);
+  if (it != model_.pods.end() && it->second == pod) return;
+  model_.pods[key] = std::move(pod);
+  Changed();
+}
+
+void Controller::UpsertEndpoint(LocalEndpoint endpoint) {
+  absl::MutexLock lock(&mu_);
+  std::string before;
+  if (auto it = endpoints_.find(endpoint.id); it != endpoints_.end()) before = it->second.pod_key;
+  const std::string key = endpoint.pod_key;
+  endpoints_[endpoint.id] = std::move(endpoint);
+  if (!before.empty() && before != key) RefreshPod(before);
+  if (!key.empty()) RefreshPod(key);
+  Changed();
+}
+
+void Controller::RemoveEndpoint(const std::string& id) {
+  absl::MutexLock lock(&mu_);
+  auto it = endpoints_.find(id);
+  if (it == endpoints_.end()) return;
+  const std::string key = it->second.pod_key;
+  endpoints_.erase(it);
+  if (!key.empty()) RefreshPod(key);
+  Changed();
+}
+
+void Controller::ReplaceEndpoints(std::vector<LocalEndpoint> endpoints) {
+  absl::MutexLock lock(&mu_);
+  std::set<std::string> keys;
+  for (const auto& [id, endpoint] : endpoints_) keys.insert(endpoint.pod_key);
+  endpoints_.clear();
+  for (LocalEndpoint& endpoint : endpoints) {
+    keys.insert(endpoint.pod_key);
+    std::string id = endpoint.id;
+    endpoints_[std::move(id)] = std::move(endpoint);
+  }
+  for (const std::string& key : keys) {
+    if (!key.empty()) RefreshPod(key);
+  }
+  Changed();
 }
 
 void Controller::MarkListed(Kind kind) {
@@ -136,6 +196,15 @@ void Controller::MarkListed(Kind kind) {
 bool Controller::Pending() const {
   absl::MutexLock lock(&mu_);
   return listed_ == kAllListed && version_ != applied_version_;
+}
+
+bool Controller::WaitSynced(uint64_t syncs, absl::Time deadline) const {
+  absl::MutexLock lock(&mu_);
+  const auto synced = [this, syncs]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    return status_.syncs != syncs;
+  };
+  mu_.AwaitWithDeadline(absl::Condition(&synced), deadline);
+  return synced();
 }
 
 bool Controller::WaitPending(absl::Time deadline) const {
@@ -151,11 +220,22 @@ absl::Status Controller::Sync() {
   absl::MutexLock sync_lock(&sync_mu_);
   Model model;
   uint64_t version;
+  std::vector<LocalEndpoint> endpoints;
   {
     absl::MutexLock lock(&mu_);
     if (listed_ != kAllListed || version_ == applied_version_) return absl::OkStatus();
     model = model_;
     version = version_;
+    for (const auto& [id, endpoint] : endpoints_) endpoints.push_back(endpoint);
+  }
+  // What this sync enforces, from the same snapshot as the rules.
+  std::vector<net::Ipv4> enforced;
+  for (const LocalEndpoint& endpoint : endpoints) {
+    auto pod = model.pods.find(endpoint.pod_key);
+    if (endpoint.pod_key.empty() ||
+        (pod != model.pods.end() && pod->second.Addressable() && *pod->second.ip == endpoint.ip)) {
+      enforced.push_back(endpoint.ip);
+    }
   }
   const absl::Time start = absl::Now();
   const int namespaces = static_cast<int>(model.namespaces.size());
@@ -210,6 +290,7 @@ absl::Status Controller::Sync() {
   status_.rules = rules;
   status_.sets = sets;
   status_.elements = elements;
+  status_.enforced_pods = std::move(enforced);
   return absl::OkStatus();
 }
 

@@ -11,6 +11,12 @@
 // Nothing is applied until every watch has delivered its first complete list (Ready()), so a
 // partial model never opens or closes traffic.
 //
+// Early pods: the router's endpoint stream tells of every pod interface on this node the moment
+// it is attached, before the Kubernetes API has the pod's address (kubelet reports it seconds
+// later). A pod the API knows without an address takes its address from its local endpoint, so
+// its policies apply from its attach on; the router keeps the pod's new connections waiting until
+// weave-npc reports it enforced (status().enforced_pods).
+//
 // Thread-safe: the handlers may be called from several watch threads while Sync runs on another.
 #pragma once
 
@@ -18,6 +24,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -30,6 +37,15 @@
 #include "npc/model/model.h"
 
 namespace weave::npc {
+
+// A pod interface on this node, as the router's endpoint stream tells of it.
+struct LocalEndpoint {
+  std::string id;       // "container_id/ifname": unique on the node
+  std::string pod_key;  // "namespace/name"; empty for a container the router knows no pod of
+  net::Ipv4 ip;
+
+  friend bool operator==(const LocalEndpoint&, const LocalEndpoint&) = default;
+};
 
 struct ControllerStatus {
   int namespaces = 0;
@@ -48,6 +64,9 @@ struct ControllerStatus {
   absl::Time last_sync = absl::InfinitePast();
   absl::Duration last_sync_took;
   bool ready = false;               // every watch has synced and the first sync was applied
+  // As of the last sync: addresses of local endpoints whose policies are in the kernel (every
+  // local endpoint whose pod the model has at that address, and those of no pod).
+  std::vector<net::Ipv4> enforced_pods;
 };
 
 class Controller {
@@ -63,6 +82,13 @@ class Controller {
   // The watch of `kind` has delivered its first complete list.
   void MarkListed(Kind kind);
 
+  // The router's endpoint stream: an endpoint attached (or changed), detached, or the complete
+  // list after (re)subscribing. Each asks for a sync, so that the report that follows names the
+  // endpoint enforced.
+  void UpsertEndpoint(LocalEndpoint endpoint);
+  void RemoveEndpoint(const std::string& id);
+  void ReplaceEndpoints(std::vector<LocalEndpoint> endpoints);
+
   // Whether there is a model change not yet applied, once every kind is listed.
   bool Pending() const;
   // Compiles, plans and applies. OK and nothing sent when nothing changed or not every kind is
@@ -74,6 +100,8 @@ class Controller {
   absl::StatusOr<int> SweepFlows();
   // Blocks until Pending() or `deadline`; returns Pending().
   bool WaitPending(absl::Time deadline) const;
+  // Blocks until status().syncs differs from `syncs` or `deadline`; returns whether it does.
+  bool WaitSynced(uint64_t syncs, absl::Time deadline) const;
 
   ControllerStatus status() const;
 
@@ -98,6 +126,9 @@ class Controller {
 
  private:
   void Changed() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Sets model_.pods[key] from the API's pod and the local endpoint of that pod (see the class
+  // comment); marks a change when it differs.
+  void RefreshPod(const std::string& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SetProblem(const std::string& key, std::string problem) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   nft::Backend* const backend_;
@@ -110,7 +141,9 @@ class Controller {
   Compiler compiler_ ABSL_GUARDED_BY(sync_mu_);
   bool sweep_needed_ ABSL_GUARDED_BY(sync_mu_) = false;
   mutable absl::Mutex mu_;
-  Model model_ ABSL_GUARDED_BY(mu_);
+  Model model_ ABSL_GUARDED_BY(mu_);  // pods as RefreshPod makes them
+  std::map<std::string, Pod> api_pods_ ABSL_GUARDED_BY(mu_);  // as the API has them
+  std::map<std::string, LocalEndpoint> endpoints_ ABSL_GUARDED_BY(mu_);  // by id
   uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;  // bumped by every model change
   uint64_t applied_version_ ABSL_GUARDED_BY(mu_) = 0;
   int listed_ ABSL_GUARDED_BY(mu_) = 0;        // bit per Kind

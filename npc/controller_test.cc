@@ -1,5 +1,6 @@
 #include "npc/controller.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "common/nft/fake_backend.h"
@@ -189,6 +190,93 @@ TEST_CASE("Controller: flows are swept once after a change, with the applied tab
   REQUIRE(controller.Sync().ok());
   CHECK(*controller.SweepFlows() == 2);
   CHECK(sweeper.tables.size() == 2);
+}
+
+// A pod the API knows without an address yet: scheduled here, not yet reported by kubelet.
+Json PodWithoutAddress(const std::string& ns, const std::string& name) {
+  Json pod = PodObject(ns, name, "");
+  pod["status"].erase("podIP");
+  return pod;
+}
+
+std::vector<net::Ipv4> Ips(std::initializer_list<const char*> texts) {
+  std::vector<net::Ipv4> out;
+  for (const char* text : texts) out.push_back(*net::Ipv4::Parse(text));
+  return out;
+}
+
+std::vector<net::Ipv4> Sorted(std::vector<net::Ipv4> ips) {
+  std::sort(ips.begin(), ips.end());
+  return ips;
+}
+
+TEST_CASE("Controller: an early pod takes its address from its local endpoint") {
+  Fixture f;
+  f.ListAll();
+  f.controller.Upsert(Kind::kPod, PodWithoutAddress("x", "early"));
+  REQUIRE(f.controller.Sync().ok());
+  CHECK(f.Table().FindSet("in.x.allow-http.sel")->elements.size() == 1);  // only a
+
+  f.controller.UpsertEndpoint({"c1/eth0", "x/early", *net::Ipv4::Parse("10.32.0.9")});
+  REQUIRE(f.controller.Pending());
+  REQUIRE(f.controller.Sync().ok());
+  CHECK(f.Table().FindSet("in.x.allow-http.sel")->elements.size() == 2);
+  CHECK(f.controller.status().enforced_pods == Ips({"10.32.0.9"}));
+  CHECK(f.controller.PodAt(*net::Ipv4::Parse("10.32.0.9")) == "x/early");
+
+  // The API catches up with the same address: nothing changes.
+  Json reported = PodObject("x", "early", "10.32.0.9");
+  f.controller.Upsert(Kind::kPod, reported);
+  CHECK_FALSE(f.controller.Pending());
+
+  // Detached: the API's address stays the pod's until the API says otherwise.
+  f.controller.RemoveEndpoint("c1/eth0");
+  REQUIRE(f.controller.Sync().ok());
+  CHECK(f.Table().FindSet("in.x.allow-http.sel")->elements.size() == 2);
+  CHECK(f.controller.status().enforced_pods.empty());
+}
+
+TEST_CASE("Controller: which local endpoints a sync enforces") {
+  Fixture f;
+  f.ListAll();
+  // a's endpoint (the API has it at that address), one of a pod the API does not know yet, one
+  // of no pod (a container attached without Kubernetes' names), one whose pod the API has at
+  // another address.
+  f.controller.ReplaceEndpoints({{"c1/eth0", "x/a", *net::Ipv4::Parse("10.32.0.2")},
+                                 {"c2/eth0", "x/unknown", *net::Ipv4::Parse("10.32.0.3")},
+                                 {"c3/eth0", "", *net::Ipv4::Parse("10.32.0.4")}});
+  REQUIRE(f.controller.Sync().ok());
+  CHECK(Sorted(f.controller.status().enforced_pods) == Ips({"10.32.0.2", "10.32.0.4"}));
+
+  // The API reports the unknown pod: it is enforced from the next sync on.
+  f.controller.Upsert(Kind::kPod, PodWithoutAddress("x", "unknown"));
+  REQUIRE(f.controller.Sync().ok());
+  CHECK(Sorted(f.controller.status().enforced_pods) ==
+        Ips({"10.32.0.2", "10.32.0.3", "10.32.0.4"}));
+
+  // Re-subscribing replaces the list: what is not in it is forgotten.
+  f.controller.ReplaceEndpoints({{"c3/eth0", "", *net::Ipv4::Parse("10.32.0.4")}});
+  REQUIRE(f.controller.Sync().ok());
+  CHECK(f.controller.status().enforced_pods == Ips({"10.32.0.4"}));
+  CHECK(f.Table().FindSet("in.x.allow-http.sel")->elements.size() == 1);  // a only: unknown
+                                                                           // lost its address
+
+  // A pod the API has elsewhere than its endpoint is not enforced (the rules follow the API).
+  f.controller.UpsertEndpoint({"c1/eth0", "x/a", *net::Ipv4::Parse("10.32.0.7")});
+  REQUIRE(f.controller.Sync().ok());
+  CHECK(f.controller.status().enforced_pods == Ips({"10.32.0.4"}));
+}
+
+TEST_CASE("Controller: an endpoint event alone asks for a sync, so that a report follows") {
+  Fixture f;
+  f.ListAll();
+  REQUIRE(f.controller.Sync().ok());
+  const uint64_t syncs = f.controller.status().syncs;
+  f.controller.UpsertEndpoint({"c1/eth0", "x/a", *net::Ipv4::Parse("10.32.0.2")});
+  REQUIRE(f.controller.Pending());
+  REQUIRE(f.controller.Sync().ok());
+  CHECK(f.controller.WaitSynced(syncs, absl::Now()));
+  CHECK(f.controller.status().enforced_pods == Ips({"10.32.0.2"}));
 }
 
 }  // namespace

@@ -7,16 +7,16 @@
 
 namespace weave::npc {
 
-bool Doomed(const conntrack::Flow& flow, const conformance::Ruleset& ruleset,
+bool Doomed(const netlink::conntrack::Flow& flow, const conformance::Ruleset& ruleset,
             const std::set<uint32_t>& node_addresses) {
   if (node_addresses.count(flow.saddr.value()) || node_addresses.count(flow.daddr.value())) {
     return false;
   }
   switch (flow.protocol) {
-    case conntrack::kTcp:
-    case conntrack::kUdp:
-    case conntrack::kSctp:
-    case conntrack::kIcmp:
+    case netlink::conntrack::kTcp:
+    case netlink::conntrack::kUdp:
+    case netlink::conntrack::kSctp:
+    case netlink::conntrack::kIcmp:
       break;
     default:
       return false;
@@ -43,7 +43,7 @@ std::set<uint32_t> NodeAddresses() {
   return out;
 }
 
-ConntrackSweeper::ConntrackSweeper(std::unique_ptr<conntrack::Conntrack> conntrack,
+ConntrackSweeper::ConntrackSweeper(std::unique_ptr<netlink::conntrack::Conntrack> conntrack,
                                    std::function<std::set<uint32_t>()> addresses)
     : conntrack_(std::move(conntrack)),
       addresses_(addresses ? std::move(addresses) : NodeAddresses) {}
@@ -56,7 +56,7 @@ absl::StatusOr<int> ConntrackSweeper::Sweep(const nft::Table& table) {
   }
   const std::set<uint32_t> addresses = addresses_();
   return conntrack_->DeleteIf(
-      [&](const conntrack::Flow& flow) { return Doomed(flow, *ruleset, addresses); });
+      [&](const netlink::conntrack::Flow& flow) { return Doomed(flow, *ruleset, addresses); });
 }
 
 }  // namespace weave::npc

@@ -17,8 +17,8 @@
 #include <set>
 
 #include "absl/status/statusor.h"
+#include "common/netlink/conntrack.h"
 #include "common/nft/ruleset.h"
-#include "npc/conntrack/conntrack.h"
 #include "npc/conformance/evaluator.h"
 
 namespace weave::npc {
@@ -31,7 +31,7 @@ class FlowSweeper {
 };
 
 // Whether `flow` is one the rules in `ruleset` would now refuse (and so should be forgotten).
-bool Doomed(const conntrack::Flow& flow, const conformance::Ruleset& ruleset,
+bool Doomed(const netlink::conntrack::Flow& flow, const conformance::Ruleset& ruleset,
             const std::set<uint32_t>& node_addresses);
 
 // The node's own IPv4 addresses (getifaddrs), host order.
@@ -40,12 +40,12 @@ std::set<uint32_t> NodeAddresses();
 class ConntrackSweeper : public FlowSweeper {
  public:
   // `addresses` is called at every sweep (addresses change); null: NodeAddresses.
-  explicit ConntrackSweeper(std::unique_ptr<conntrack::Conntrack> conntrack,
+  explicit ConntrackSweeper(std::unique_ptr<netlink::conntrack::Conntrack> conntrack,
                             std::function<std::set<uint32_t>()> addresses = nullptr);
   absl::StatusOr<int> Sweep(const nft::Table& table) override;
 
  private:
-  std::unique_ptr<conntrack::Conntrack> conntrack_;
+  std::unique_ptr<netlink::conntrack::Conntrack> conntrack_;
   std::function<std::set<uint32_t>()> addresses_;
 };
 

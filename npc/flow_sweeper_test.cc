@@ -9,11 +9,11 @@ namespace {
 
 net::Ipv4 Ip(const char* text) { return *net::Ipv4::Parse(text); }
 
-conntrack::Flow Tcp(const char* from, const char* to, uint16_t port) {
-  conntrack::Flow flow;
+netlink::conntrack::Flow Tcp(const char* from, const char* to, uint16_t port) {
+  netlink::conntrack::Flow flow;
   flow.saddr = Ip(from);
   flow.daddr = Ip(to);
-  flow.protocol = conntrack::kTcp;
+  flow.protocol = netlink::conntrack::kTcp;
   flow.sport = 40000;
   flow.dport = port;
   return flow;
@@ -39,8 +39,7 @@ TEST_CASE("Doomed: the flows a new policy denies, and never the node's own") {
   policy.ingress = true;
   policy.ingress_rules.push_back(PolicyRule{{}, {PolicyPort{Protocol::kTcp, uint16_t{80}, {}}}});
   model.policies[policy.Key()] = policy;
-  auto ruleset =
-      conformance::Ruleset::Parse(nft::ToText(Compile(model, {.node = "node-1"})));
+  auto ruleset = conformance::Ruleset::Parse(nft::ToText(Compile(model, {.node = "node-1"})));
   REQUIRE(ruleset.ok());
   const std::set<uint32_t> node = {Ip("10.32.0.1").value(), Ip("192.168.1.5").value()};
 
@@ -50,7 +49,7 @@ TEST_CASE("Doomed: the flows a new policy denies, and never the node's own") {
   // The node's own connections to its pods (kubelet probes) never pass the forward hook.
   CHECK_FALSE(Doomed(Tcp("10.32.0.1", "10.32.0.2", 22), *ruleset, node));
   CHECK_FALSE(Doomed(Tcp("10.32.0.2", "192.168.1.5", 22), *ruleset, node));
-  conntrack::Flow gre = Tcp("10.32.0.3", "10.32.0.2", 0);
+  netlink::conntrack::Flow gre = Tcp("10.32.0.3", "10.32.0.2", 0);
   gre.protocol = 47;
   CHECK_FALSE(Doomed(gre, *ruleset, node));
 }

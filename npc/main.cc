@@ -18,9 +18,11 @@
 #include "common/kube/reflector.h"
 #include "common/log.h"
 #include "common/metrics/exposition.h"
+#include "common/netlink/nflog.h"
 #include "common/nft/linux_backend.h"
 #include "npc/controller.h"
 #include "npc/nflog/nflog.h"
+#include "npc/router_endpoints.h"
 #include "npc/router_report.h"
 #include "spdlog/spdlog.h"
 
@@ -94,8 +96,9 @@ void SyncLoop(weave::npc::Controller& controller, const std::atomic<bool>& stopp
 
 }  // namespace
 
-// Reports to the router after every sync that changed something, and every 10 s regardless (a
-// restarted router learns at once). Runs until `stopping`.
+// Reports to the router at once after every sync (a new pod waits at the router's gate for the
+// report that names it enforced), and every 10 s regardless (a restarted router learns at
+// once). Runs until `stopping`.
 void ReportLoop(weave::npc::Controller& controller, weave::npc::RouterReporter& reporter,
                 const std::atomic<bool>& stopping) {
   uint64_t reported_syncs = 0;
@@ -103,7 +106,7 @@ void ReportLoop(weave::npc::Controller& controller, weave::npc::RouterReporter& 
   absl::Time last_complaint = absl::InfinitePast();
   bool gate_open = false;
   while (!stopping.load()) {
-    absl::SleepFor(absl::Milliseconds(100));
+    controller.WaitSynced(reported_syncs, absl::Now() + absl::Milliseconds(200));
     const weave::npc::ControllerStatus status = controller.status();
     if (!status.ready) continue;
     if (status.syncs == reported_syncs && absl::Now() - last_report < absl::Seconds(10)) continue;
@@ -116,6 +119,7 @@ void ReportLoop(weave::npc::Controller& controller, weave::npc::RouterReporter& 
                      std::string(open.status().message()));
         last_complaint = absl::Now();
       }
+      absl::SleepFor(absl::Milliseconds(500));  // the router is away: do not spin
       continue;
     }
     reported_syncs = status.syncs;
@@ -176,7 +180,7 @@ int main(int argc, char** argv) {
   if (!backend.ok()) return Fail(backend.status());
 
   std::unique_ptr<weave::npc::FlowSweeper> sweeper;
-  if (auto conntrack = weave::npc::conntrack::Conntrack::Open(); conntrack.ok()) {
+  if (auto conntrack = weave::netlink::conntrack::Conntrack::Open(); conntrack.ok()) {
     sweeper = std::make_unique<weave::npc::ConntrackSweeper>(std::move(*conntrack));
   } else {
     spdlog::error("established flows will outlive the policies that deny them: {}",
@@ -190,10 +194,12 @@ int main(int argc, char** argv) {
   weave::npc::nflog::BlockedConnectionLog blocked(
       {}, [&controller](weave::net::Ipv4 address) { return controller.PodAt(address); },
       absl::Now, [](const std::string& line) { spdlog::warn("{}", line); });
-  auto nflog = weave::npc::nflog::NflogReader::Open();
+  auto nflog = weave::netlink::nflog::NflogReader::Open();
   if (nflog.ok()) {
-    if (absl::Status started = (*nflog)->Start(
-            [&blocked](const weave::npc::nflog::BlockedPacket& packet) { blocked.Record(packet); });
+    if (absl::Status started =
+            (*nflog)->Start([&blocked](const weave::netlink::nflog::LoggedPacket& packet) {
+              return blocked.RecordIpv4(packet.payload, packet.prefix);
+            });
         !started.ok()) {
       return Fail(started);
     }
@@ -226,6 +232,8 @@ int main(int argc, char** argv) {
   std::thread sync([&] { SyncLoop(controller, stopping); });
   weave::npc::RouterReporter reporter(f.socket);
   std::thread report([&] { ReportLoop(controller, reporter, stopping); });
+  weave::npc::EndpointWatcher endpoints(f.socket, &controller);
+  endpoints.Start();
   std::thread flush([&] {
     while (!stopping.load()) {
       for (int i = 0; i < 50 && !stopping.load(); ++i) absl::SleepFor(absl::Milliseconds(100));
@@ -241,6 +249,7 @@ int main(int argc, char** argv) {
   spdlog::info("Received {}; stopping (table inet {} stays: policy holds while weave-npc is away)",
                strsignal(signal), weave::npc::kTableName);
   for (auto& watch : watches) watch->Stop();
+  endpoints.Stop();
   stopping = true;
   sync.join();
   flush.join();

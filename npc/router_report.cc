@@ -8,6 +8,12 @@
 
 namespace weave::npc {
 
+std::string RouterSocketPath(const std::string& socket) {
+  absl::string_view path = socket;
+  if (!absl::ConsumePrefix(&path, "unix://")) absl::ConsumePrefix(&path, "unix:");
+  return std::string(path);
+}
+
 v1::PolicyStatus ToPolicyStatus(const ControllerStatus& status) {
   v1::PolicyStatus out;
   out.set_first_sync_done(status.ready);
@@ -27,14 +33,12 @@ v1::PolicyStatus ToPolicyStatus(const ControllerStatus& status) {
   out.set_sync_errors(status.sync_errors);
   out.set_last_error(status.last_error);
   for (const auto& [key, why] : status.problems) out.add_rejected_policies(why);
+  for (net::Ipv4 address : status.enforced_pods) out.add_enforced_pods(address.ToString());
   return out;
 }
 
 RouterReporter::RouterReporter(const std::string& socket, absl::Duration timeout)
-    : timeout_(timeout) {
-  absl::string_view path = socket;
-  if (!absl::ConsumePrefix(&path, "unix://")) absl::ConsumePrefix(&path, "unix:");
-  path_ = std::string(path);
+    : path_(RouterSocketPath(socket)), timeout_(timeout) {
   stub_ = v1::Router::NewStub(
       grpc::CreateChannel(absl::StrCat("unix:", path_), grpc::InsecureChannelCredentials()));
 }

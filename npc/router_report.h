@@ -13,6 +13,9 @@
 
 namespace weave::npc {
 
+// The router socket's path from a path or "unix:PATH" / "unix://PATH".
+std::string RouterSocketPath(const std::string& socket);
+
 // The report for `status` (pure).
 v1::PolicyStatus ToPolicyStatus(const ControllerStatus& status);
 

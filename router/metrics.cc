@@ -97,6 +97,9 @@ std::vector<metrics::Family> RouterMetrics(const v1::Status& status) {
        "1 when new connections to local pods pass the policy gate (weave-npc has synced, or "
        "EXPECT_NPC=0).",
        Type::kGauge, {{{}, status.npc_gate().open() ? 1.0 : 0.0}}},
+      {"weave_npc_pending_pods",
+       "Local pods whose new connections wait until weave-npc reports their policies enforced.",
+       Type::kGauge, {{{}, static_cast<double>(status.npc_gate().pending_pods())}}},
   };
 }
 

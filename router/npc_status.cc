@@ -1,5 +1,10 @@
 #include "router/npc_status.h"
 
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/net/ip.h"
 #include "spdlog/spdlog.h"
 
 namespace weave::router {
@@ -16,9 +21,21 @@ absl::StatusOr<bool> NpcStatus::Report(v1::PolicyStatus report) {
     spdlog::info("weave-npc reported: {} policies, first sync {}", report.policies(),
                  synced ? "done" : "not done yet");
   }
+  std::vector<net::Ipv4> enforced;
+  for (const std::string& text : report.enforced_pods()) {
+    absl::StatusOr<net::Ipv4> address = net::Ipv4::Parse(text);
+    if (!address.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("enforced_pods: \"", text, "\" is not an IPv4 address"));
+    }
+    enforced.push_back(*address);
+  }
+  report.set_enforced_pod_count(report.enforced_pods_size());
+  report.clear_enforced_pods();
   latest_ = std::move(report);
   if (gate_ == nullptr) return true;
-  if (synced && !gate_->gate_open()) {
+  if (!synced) return gate_->gate_open();
+  if (!gate_->gate_open()) {
     if (absl::Status opened = gate_->OpenGate(); !opened.ok()) {
       spdlog::error("Opening the policy gate: {}", std::string(opened.message()));
       return opened;
@@ -26,6 +43,11 @@ absl::StatusOr<bool> NpcStatus::Report(v1::PolicyStatus report) {
     spdlog::info(
         "weave-npc finished its first sync: the policy gate is open, new connections "
         "to local pods pass");
+  }
+  if (absl::Status cleared = gate_->PodsEnforced(enforced); !cleared.ok()) {
+    spdlog::error("Letting pods whose policies weave-npc enforces pass the gate: {}",
+                  std::string(cleared.message()));
+    return cleared;
   }
   return gate_->gate_open();
 }
@@ -38,6 +60,7 @@ void NpcStatus::Fill(v1::Status* status) const {
   v1::PolicyGate* gate = status->mutable_npc_gate();
   gate->set_expected(gate_ != nullptr);
   gate->set_open(gate_ == nullptr || gate_->gate_open());
+  gate->set_pending_pods(gate_ == nullptr ? 0 : gate_->pending_pods());
 }
 
 }  // namespace weave::router

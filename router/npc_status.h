@@ -21,9 +21,10 @@ class NpcStatus {
   explicit NpcStatus(PolicyGate* gate, std::function<absl::Time()> now = absl::Now);
 
   // Keeps `report` as the latest and, once it says the first full sync is done, opens the gate
-  // (which then stays open whatever later reports say). Returns whether the gate is open; an
-  // error only when opening it failed: the report is kept all the same, and weave-npc's next
-  // report retries.
+  // (which then stays open whatever later reports say) and lets the pods it lists as enforced
+  // pass the per-pod gate. Returns whether the gate is open; an error when opening or clearing
+  // failed (the report is kept all the same, and weave-npc's next report retries) or when an
+  // enforced address is not an IPv4 address (the report is refused; nothing changes).
   absl::StatusOr<bool> Report(v1::PolicyStatus report);
 
   // Status.npc (the latest report, once there is one) and Status.npc_gate.

@@ -17,8 +17,14 @@ class FakeGate : public PolicyGate {
     return absl::OkStatus();
   }
   bool gate_open() const override { return open; }
+  absl::Status PodsEnforced(const std::vector<net::Ipv4>& addresses) override {
+    enforced.insert(enforced.end(), addresses.begin(), addresses.end());
+    return absl::OkStatus();
+  }
+  int pending_pods() const override { return 0; }
 
   bool open = false;
+  std::vector<net::Ipv4> enforced;
   int attempts = 0;
   absl::Status fail;
 };
@@ -106,6 +112,63 @@ TEST_CASE("reports open the gate of table inet weave", "[npc]") {
   REQUIRE(table.ok());
   REQUIRE(table->has_value());
   CHECK(GateOpenIn(**table));
+}
+
+net::Ipv4 Ip(const char* text) { return *net::Ipv4::Parse(text); }
+
+TEST_CASE("enforced pods pass the per-pod gate once the first sync is done", "[npc]") {
+  FakeGate gate;
+  NpcStatus npc(&gate);
+  v1::PolicyStatus report = Synced(false);
+  report.add_enforced_pods("10.32.0.5");
+  REQUIRE(npc.Report(report).ok());
+  CHECK(gate.enforced.empty());  // not before the first sync: nothing is enforced yet
+
+  report.set_first_sync_done(true);
+  report.add_enforced_pods("10.32.0.6");
+  REQUIRE(npc.Report(report).ok());
+  CHECK(gate.enforced == std::vector<net::Ipv4>{Ip("10.32.0.5"), Ip("10.32.0.6")});
+  v1::Status status;
+  npc.Fill(&status);
+  CHECK(status.npc().enforced_pods().empty());  // the list is not kept, its length is
+  CHECK(status.npc().enforced_pod_count() == 2);
+}
+
+TEST_CASE("a report with a malformed enforced address is refused and changes nothing", "[npc]") {
+  FakeGate gate;
+  NpcStatus npc(&gate);
+  v1::PolicyStatus report = Synced(true);
+  report.add_enforced_pods("10.32.0.5");
+  report.add_enforced_pods("10.32.0.300");
+  absl::StatusOr<bool> open = npc.Report(report);
+  REQUIRE(absl::IsInvalidArgument(open.status()));
+  CHECK(std::string(open.status().message()) ==
+        "enforced_pods: \"10.32.0.300\" is not an IPv4 address");
+  CHECK_FALSE(gate.open);
+  CHECK(gate.enforced.empty());
+  v1::Status status;
+  npc.Fill(&status);
+  CHECK_FALSE(status.has_npc());
+}
+
+TEST_CASE("reports clear pending pods in table inet weave", "[npc]") {
+  nft::FakeBackend backend;
+  Masquerade masquerade(&backend, {*net::Cidr::Parse("10.32.0.0/12"), true, true});
+  REQUIRE(masquerade.Install({}).ok());
+  REQUIRE(masquerade.PodAttached(Ip("10.32.0.5")).ok());
+  REQUIRE(masquerade.PodAttached(Ip("10.32.0.6")).ok());
+  NpcStatus npc(&masquerade);
+  v1::PolicyStatus report = Synced(true);
+  report.add_enforced_pods("10.32.0.6");
+  report.add_enforced_pods("10.32.0.9");  // not pending: ignored
+  REQUIRE(npc.Report(report).ok());
+  absl::StatusOr<std::optional<nft::Table>> table = backend.Dump(nft::Family::kInet, "weave");
+  REQUIRE(table.ok());
+  REQUIRE(table->has_value());
+  CHECK(PendingIn(**table) == std::vector<net::Ipv4>{Ip("10.32.0.5")});
+  v1::Status status;
+  npc.Fill(&status);
+  CHECK(status.npc_gate().pending_pods() == 1);
 }
 
 }  // namespace

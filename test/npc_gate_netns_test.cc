@@ -1,8 +1,10 @@
-// The policy gate (EXPECT_NPC=1) with the real weaver and two pods attached through the real
+// The policy gate (EXPECT_NPC=1) with the real weaver and pods attached through the real
 // weave-net plugin on one node: new connections between the pods are dropped until weave-npc
-// reports its first full sync (here a fake report over the router's socket), the node's own
-// connections to its pods never wait, and the open gate survives a router restart without a new
-// report; the real weave-npc opens it too. With EXPECT_NPC=0 there is no gate.
+// reports its first full sync (here a fake report over the router's socket) naming them
+// enforced, a pod attached later waits for a report naming it (the per-pod gate), the node's own
+// connections to its pods never wait, and the gate's state survives a router restart without a
+// new report; the real weave-npc opens it too, for pods the API knows without an address (early
+// pods). With EXPECT_NPC=0 there is no gate.
 #include <grpcpp/grpcpp.h>
 
 #include <catch2/catch.hpp>
@@ -52,10 +54,13 @@ std::string NodeNetns(PodCluster& c, int i) {
   return absl::StrCat("/run/netns/", c.node(i).name());
 }
 
-// What weave-npc sends after a sync, through the generated client as weave-npc would.
-v1::ReportPolicyStatusResponse ReportPolicyStatus(const NetnsNode& node, bool first_sync_done) {
+// What weave-npc sends after a sync, through the generated client as weave-npc would: `enforced`
+// are the pods whose policies it has in the kernel.
+v1::ReportPolicyStatusResponse ReportPolicyStatus(const NetnsNode& node, bool first_sync_done,
+                                                  const std::vector<const Pod*>& enforced = {}) {
   v1::PolicyStatus report;
   report.set_first_sync_done(first_sync_done);
+  for (const Pod* pod : enforced) report.add_enforced_pods(pod->address);
   report.set_policies(2);
   report.add_rejected_policies("default/odd: a named port no pod has");
   report.set_rules(7);
@@ -122,7 +127,8 @@ TEST_CASE(
   CHECK_THAT(status, Catch::Contains("        Service: npc\n"
                                      "         Status: waiting for weave-npc's first sync (new "
                                      "connections to local pods are blocked)\n"));
-  CHECK(c.Report(1)["npcGate"] == nlohmann::json{{"expected", true}, {"open", false}});
+  CHECK(c.Report(1)["npcGate"] ==
+        nlohmann::json{{"expected", true}, {"open", false}, {"pendingPods", 2}});
   CHECK_THAT(Metrics(c), Catch::Contains("weave_npc_gate_open 0\n"));
   // As nft(8) lists it.
   const std::string closed = RouterTable(c);
@@ -133,14 +139,25 @@ TEST_CASE(
                          "\t\ttype filter hook forward priority filter; policy accept;\n"
                          "\t\tip daddr != @npc-ready ip daddr @local-pods ct state new log prefix "
                          "\"weave-gate: \" group 86 drop comment \"EXPECT_NPC: new connections to "
-                         "local pods wait for the first sync of weave-npc\"\n\t}\n"));
+                         "local pods wait for the first sync of weave-npc\"\n"
+                         "\t\tip daddr @npc-pending ct state new log prefix \"weave-gate: \" "
+                         "group 86 drop comment \"EXPECT_NPC: a new pod is reachable once "
+                         "weave-npc enforces its policies\"\n"
+                         "\t\tip saddr @npc-pending ct state new log prefix \"weave-gate: \" "
+                         "group 86 drop comment \"EXPECT_NPC: a new pod reaches out once "
+                         "weave-npc enforces its policies\"\n\t}\n"));
 
   // A report before the first sync leaves it closed.
   CHECK_FALSE(ReportPolicyStatus(c.node(1), false).gate_open());
   CHECK(Connect(b.netns, a.address) == "TimeoutError");
 
-  // The first full sync opens it.
-  CHECK(ReportPolicyStatus(c.node(1), true).gate_open());
+  // The first full sync opens it, for the pods it names: b still waits, both ways.
+  CHECK(ReportPolicyStatus(c.node(1), true, {&a}).gate_open());
+  CHECK(Connect(b.netns, a.address) == "TimeoutError");
+  CHECK(Connect(a.netns, b.address) == "TimeoutError");
+  CHECK_THAT(c.Cli(1, {"status"}),
+             Catch::Contains("    PendingPods: 1 (new connections wait for weave-npc)\n"));
+  CHECK(ReportPolicyStatus(c.node(1), true, {&a, &b}).gate_open());
   RequireConnects(b, a);
   RequireConnects(a, b);
   CHECK_THAT(RouterTable(c), Catch::Contains("elements = { 0.0.0.0/0 }"));
@@ -157,12 +174,20 @@ TEST_CASE(
   CHECK(report["npc"]["firstSyncDone"] == true);
   CHECK(report["npc"]["policies"] == 2);
   CHECK_THAT(Metrics(c), Catch::Contains("weave_npc_gate_open 1\n"));
+  CHECK_THAT(Metrics(c), Catch::Contains("weave_npc_pending_pods 0\n"));
+
+  // A pod attached now waits at the gate until weave-npc names it, in and out.
+  Pod& d = pods.Add(1, "d");
+  CHECK(Connect(a.netns, d.address) == "TimeoutError");
+  CHECK(Connect(d.netns, a.address) == "TimeoutError");
+  CHECK_THAT(Metrics(c), Catch::Contains("weave_npc_pending_pods 1\n"));
 
   // weave-npc restarting reports an unfinished sync: the gate does not close.
   CHECK(ReportPolicyStatus(c.node(1), false).gate_open());
   RequireConnects(b, a, absl::Seconds(3));
 
-  // The router stops (a rolling update): its table stays, and so does the open gate.
+  // The router stops (a rolling update): its table stays, and so does the open gate, and d
+  // still waits.
   REQUIRE_OK(c.router(1)->Stop(absl::Seconds(10)).status());
   RequireConnects(b, a, absl::Seconds(3));
   // The new router finds it open and keeps it so, with no report from weave-npc.
@@ -172,11 +197,17 @@ TEST_CASE(
   RequireConnects(b, a, absl::Seconds(3));
   RequireConnects(a, b, absl::Seconds(3));
   CHECK_THAT(RouterTable(c), Catch::Contains("elements = { 0.0.0.0/0 }"));
+  CHECK(Connect(a.netns, d.address) == "TimeoutError");
+  CHECK(c.Report(1)["npcGate"]["pendingPods"] == 1);
   CHECK_THAT(c.Cli(1, {"status"}),
              Catch::Contains("        Service: npc\n"
                              "         Status: waiting for weave-npc to report (the gate is open "
                              "since an earlier sync)\n"));
   CHECK_THAT(Metrics(c), Catch::Contains("weave_npc_gate_open 1\n"));
+  // weave-npc's next report names d.
+  CHECK(ReportPolicyStatus(c.node(1), true, {&a, &b, &d}).gate_open());
+  RequireConnects(a, d, absl::Seconds(3));
+  RequireConnects(d, a, absl::Seconds(3));
 }
 
 TEST_CASE("the real weave-npc's first sync opens the gate", "[netns]") {
@@ -188,15 +219,35 @@ TEST_CASE("the real weave-npc's first sync opens the gate", "[netns]") {
   Pod& b = pods.Add(1, "b");
   CHECK(Connect(b.netns, a.address) == "TimeoutError");
 
-  // An API server with no NetworkPolicy: nothing is isolated once weave-npc has synced.
+  // An API server with no NetworkPolicy: nothing is isolated once weave-npc has synced. It has
+  // the pods without their addresses (kubelet has not reported them): weave-npc takes those
+  // from the router's endpoint stream.
   NetnsNode& node = c.node(1);
   const std::string api_dir = node.dir() + "/apiserver";
   std::filesystem::create_directories(api_dir);
-  std::ofstream(api_dir + "/seed.json") << nlohmann::json::array(
+  nlohmann::json seed = nlohmann::json::array(
       {{{"apiVersion", "v1"},
         {"kind", "Namespace"},
         {"metadata",
          {{"name", "default"}, {"labels", {{"kubernetes.io/metadata.name", "default"}}}}}}});
+  for (const char* name : {"a", "b", "e"}) {
+    seed.push_back({{"apiVersion", "v1"},
+                    {"kind", "Pod"},
+                    {"metadata",
+                     {{"namespace", "default"},
+                      {"name", name},
+                      {"labels", {{"app", name == std::string("e") ? "locked" : "open"}}}}},
+                    {"spec", {{"nodeName", "node1"}, {"containers", {{{"name", "c"}}}}}},
+                    {"status", {{"phase", "Pending"}}}});
+  }
+  // Pod e, attached later, is isolated for ingress.
+  seed.push_back({{"apiVersion", "networking.k8s.io/v1"},
+                  {"kind", "NetworkPolicy"},
+                  {"metadata", {{"namespace", "default"}, {"name", "lock-e"}}},
+                  {"spec",
+                   {{"podSelector", {{"matchLabels", {{"app", "locked"}}}}},
+                    {"policyTypes", {"Ingress"}}}}});
+  std::ofstream(api_dir + "/seed.json") << seed;
   REQUIRE_OK(node.Start("fake-apiserver",
                         {FAKE_APISERVER_PATH, "--dir", api_dir, "--listen-host", node.address(),
                          "--port", "6443", "--ip", node.address(), "--token", "gate-test-token",
@@ -211,9 +262,22 @@ TEST_CASE("the real weave-npc's first sync opens the gate", "[netns]") {
                   "--metrics-addr", "127.0.0.1:6781", "--socket", node.socket_path()}));
   RequireConnects(b, a, absl::Seconds(30));
   RequireConnects(a, b);
+  CHECK(c.Report(1)["npcGate"]["pendingPods"] == 0);
   CHECK_THAT(c.Cli(1, {"status"}), Catch::Contains("        Service: npc\n"
                                                    "         Status: ready\n"
-                                                   "       Policies: 0\n"));
+                                                   "       Policies: 1\n"));
+
+  // A pod whose address the API does not have is protected by its policy from its first
+  // packet: first the gate holds it, then weave-npc's rules (from the endpoint stream) do.
+  Pod& e = pods.Add(1, "e");
+  CHECK(Connect(a.netns, e.address) == "TimeoutError");
+  REQUIRE_OK(WaitFor([&] { return c.Report(1)["npcGate"]["pendingPods"] == 0; },
+                     absl::Seconds(10), "weave-npc to report pod e enforced"));
+  CHECK(Connect(a.netns, e.address) == "TimeoutError");
+  RequireConnects(e, a, absl::Seconds(3));  // its egress is not isolated
+  ASSIGN_OR_REQUIRE(CommandResult selected,
+                    node.Exec({"nft", "list", "set", "inet", "weave-npc", "in.default.lock-e.sel"}));
+  CHECK_THAT(selected.stdout_data, Catch::Contains(e.address));
   // weave-npc goes away (an update): the gate stays open.
   REQUIRE_OK(npc->Stop(absl::Seconds(10)).status());
   RequireConnects(b, a, absl::Seconds(3));

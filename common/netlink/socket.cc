@@ -20,27 +20,44 @@ constexpr size_t kReceiveBufferSize = 64 * 1024;
 // (a reply already consumed), and waiting forever would hang the caller.
 constexpr timeval kReceiveTimeout = {.tv_sec = 10, .tv_usec = 0};
 
-// Options that improve errors and dumps; a kernel without them works as before.
-void SetOptionalOptions(mnl_socket* socket) {
+// Options that improve errors and dumps; a kernel without them works as before. Strict checking
+// is rtnetlink's (its dumps filter by the request's header only with it).
+void SetOptionalOptions(mnl_socket* socket, int protocol) {
   int on = 1;
-  for (int option : {NETLINK_EXT_ACK, NETLINK_CAP_ACK, NETLINK_GET_STRICT_CHK}) {
+  for (int option : {NETLINK_EXT_ACK, NETLINK_CAP_ACK}) {
     (void)mnl_socket_setsockopt(socket, option, &on, sizeof(on));
+  }
+  if (protocol == NETLINK_ROUTE) {
+    (void)mnl_socket_setsockopt(socket, NETLINK_GET_STRICT_CHK, &on, sizeof(on));
+  }
+}
+
+std::string ProtocolName(int protocol) {
+  switch (protocol) {
+    case NETLINK_ROUTE:
+      return "rtnetlink";
+    case NETLINK_NETFILTER:
+      return "nfnetlink";
+    default:
+      return absl::StrCat("netlink protocol ", protocol);
   }
 }
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<NetlinkSocket>> NetlinkSocket::Open() {
-  mnl_socket* socket = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
-  if (socket == nullptr) return ErrnoStatus(errno, "opening rtnetlink socket");
+absl::StatusOr<std::unique_ptr<NetlinkSocket>> NetlinkSocket::Open(int protocol) {
+  mnl_socket* socket = mnl_socket_open2(protocol, SOCK_CLOEXEC);
+  if (socket == nullptr) {
+    return ErrnoStatus(errno, absl::StrCat("opening ", ProtocolName(protocol), " socket"));
+  }
   if (mnl_socket_bind(socket, 0, MNL_SOCKET_AUTOPID) < 0 ||
       setsockopt(mnl_socket_get_fd(socket), SOL_SOCKET, SO_RCVTIMEO, &kReceiveTimeout,
                  sizeof(kReceiveTimeout)) < 0) {
     const int error = errno;
     mnl_socket_close(socket);
-    return ErrnoStatus(error, "setting up rtnetlink socket");
+    return ErrnoStatus(error, absl::StrCat("setting up ", ProtocolName(protocol), " socket"));
   }
-  SetOptionalOptions(socket);
+  SetOptionalOptions(socket, protocol);
   return std::unique_ptr<NetlinkSocket>(new NetlinkSocket(socket, mnl_socket_get_portid(socket)));
 }
 
@@ -54,29 +71,37 @@ absl::Status NetlinkSocket::Send(Request& request, absl::string_view what) {
 }
 
 absl::Status NetlinkSocket::Send(Request& request, absl::string_view what, ReplyHandler on_reply) {
-  nlmsghdr* header = request.header();
-  header->nlmsg_seq = ++last_seq_;
-  header->nlmsg_pid = 0;
-  while (mnl_socket_sendto(socket_, header, header->nlmsg_len) < 0) {
-    if (errno != EINTR) return ErrnoStatus(errno, what);
-  }
-  return ReadAnswer(header->nlmsg_seq, header->nlmsg_flags, what, on_reply);
+  const absl::StatusOr<Answer> answer = Exchange(*request.header(), what, on_reply);
+  return answer.ok() ? answer->status : answer.status();
 }
 
-absl::Status NetlinkSocket::ReadAnswer(uint32_t seq, uint16_t request_flags, absl::string_view what,
-                                       ReplyHandler on_reply) {
+absl::StatusOr<NetlinkSocket::Answer> NetlinkSocket::Exchange(nlmsghdr& request,
+                                                              absl::string_view what,
+                                                              ReplyHandler on_reply) {
+  request.nlmsg_seq = ++last_seq_;
+  request.nlmsg_pid = 0;
+  while (mnl_socket_sendto(socket_, &request, request.nlmsg_len) < 0) {
+    if (errno != EINTR) return ErrnoStatus(errno, what);
+  }
+  return ReadAnswer(request.nlmsg_seq, request.nlmsg_flags, what, on_reply);
+}
+
+absl::StatusOr<NetlinkSocket::Answer> NetlinkSocket::ReadAnswer(uint32_t seq,
+                                                                uint16_t request_flags,
+                                                                absl::string_view what,
+                                                                ReplyHandler on_reply) {
   const bool dump = (request_flags & NLM_F_DUMP) == NLM_F_DUMP;
   const bool ack = (request_flags & NLM_F_ACK) != 0;
   absl::Status handler_status;
   bool interrupted = false;
   // What the answer amounts to once its last message has arrived.
-  auto finish = [&](const KernelError& end) {
-    if (end.error != 0) return ErrnoStatus(end.error, what, end.message);
+  auto finish = [&](const KernelError& end) -> Answer {
+    if (end.error != 0) return {ErrnoStatus(end.error, what, end.message)};
     if (interrupted) {
-      return absl::AbortedError(
-          absl::StrCat(what, ": the kernel's tables changed during the dump"));
+      return {
+          absl::AbortedError(absl::StrCat(what, ": the kernel's tables changed during the dump"))};
     }
-    return Annotate(handler_status, what);
+    return {Annotate(handler_status, what)};
   };
   while (true) {
     const ssize_t received = mnl_socket_recvfrom(socket_, buffer_.data(), buffer_.size());

@@ -4,26 +4,21 @@
 //
 //   log prefix "weave-npc ingress: " group 86 drop      (or "weave-npc egress: ")
 //
-// so the kernel hands a copy of the head of every dropped packet to NFLOG group 86. NflogReader
-// reads those copies through nfnetlink_log and turns each into a BlockedPacket;
-// BlockedConnectionLog counts it (weavenpc_blocked_connections_total) and logs it in the original
+// so the kernel hands a copy of the head of every dropped packet to NFLOG group 86. The kernel
+// adapter common/netlink/nflog.h reads those copies; BlockedConnectionLog::RecordIpv4 parses each
+// into a BlockedPacket, counts it (weavenpc_blocked_connections_total) and logs it in the original
 // Weave Net's line, rate-limited:
 //
 //   TCP connection from 10.32.0.7:56648 to 10.32.0.11:80 blocked by Weave NPC.
 //
-// Everything but NflogReader is pure (values, an injected clock) and unit-tested; NflogReader is
-// the adapter, tested in a network namespace of its own. The namespace weave::npc::nflog keeps
-// these names (Protocol, Direction) apart from the model's.
+// Everything here is pure (values, an injected clock) and unit-tested. The namespace
+// weave::npc::nflog keeps these names (Protocol, Direction) apart from the model's.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <memory>
-#include <optional>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -36,8 +31,6 @@
 #include "absl/types/span.h"
 #include "common/metrics/exposition.h"
 #include "common/net/ip.h"
-
-struct mnl_socket;
 
 namespace weave::npc::nflog {
 
@@ -201,6 +194,12 @@ class BlockedConnectionLog {
   // Counts `packet` (always) and logs its line (unless the rate limit holds it back).
   void Record(const BlockedPacket& packet);
 
+  // Records the IPv4 packet `packet` (from its IP header on, as NFLOG copies it) that the rule
+  // with log prefix `prefix` dropped. A packet ParseIpv4Packet cannot read is its InvalidArgument
+  // and is neither counted nor logged: the NFLOG reader, whose handler this is, counts it as
+  // malformed.
+  absl::Status RecordIpv4(absl::Span<const uint8_t> packet, std::string prefix);
+
   // Logs the SuppressedLine of lines held back since the last line logged, if any. Call it
   // periodically (every few seconds) so that the count of a burst that ended is not lost.
   void Flush();
@@ -216,110 +215,5 @@ class BlockedConnectionLog {
   TokenBucket bucket_ ABSL_GUARDED_BY(mu_);
   uint64_t suppressed_ ABSL_GUARDED_BY(mu_) = 0;
 };
-
-// ---------------------------------------------------------------------------------------------
-// The kernel adapter
-
-struct NflogOptions {
-  uint16_t group = 86;
-  // Bytes of each packet the kernel copies to us: enough for an IP header with options (60) and
-  // the ports behind it.
-  uint32_t copy_range = 128;
-  // The socket's receive buffer (SO_RCVBUFFORCE, else SO_RCVBUF up to the system limit). A burst
-  // larger than this is lost (see Stats::overruns), and only counted.
-  int receive_buffer_bytes = 4 << 20;
-};
-
-// Reads NFLOG group `group` of one network namespace through a NETLINK_NETFILTER socket.
-//
-// Binding: one config request binds the group (NFULNL_CFG_CMD_BIND), asks for packet copies of
-// `copy_range` bytes (NFULNL_COPY_PACKET) and for every packet to be sent at once (queue
-// threshold 1; the kernel's default batches up to 100 packets for up to a second). It does not
-// send NFULNL_CFG_CMD_PF_UNBIND/PF_BIND: nftables' `log group` asks for the nfnetlink_log
-// logger by type, whatever the namespace's default logger for AF_INET is (the kernel test shows
-// packets arrive without it), while PF_UNBIND/PF_BIND would replace that default, taking other
-// subsystems' log messages (conntrack's invalid-packet log) away from wherever they went.
-//
-// Only one socket in a network namespace can bind a group: a second Open fails, naming the group
-// (the kernel says EPERM, the same as for a missing CAP_NET_ADMIN, so the message names both).
-// Closing the reader unbinds it.
-//
-// Threading: Start runs a thread that calls `handler` for each IPv4 packet, in order; the handler
-// must not call Stop. Stop (and the destructor) wake the thread through an eventfd and join it,
-// so they return promptly. Open, Start, Stop and the destructor are for one owner; stats() may be
-// called from any thread.
-//
-// Kernel conditions are handled, not fatal: a socket overrun (ENOBUFS, a burst bigger than the
-// receive buffer) is counted and logged once; a message we cannot decode is counted and logged at
-// debug level; IPv6 packets (weave-npc is IPv4) are counted as ignored.
-class NflogReader {
- public:
-  using Handler = std::function<void(const BlockedPacket&)>;
-
-  struct Stats {
-    uint64_t packets = 0;    // handed to the handler
-    uint64_t malformed = 0;  // messages or packets we could not decode
-    uint64_t ignored = 0;    // packets of another family (IPv6)
-    uint64_t overruns = 0;   // times the kernel dropped messages for want of buffer (ENOBUFS)
-  };
-
-  // Opens the socket in the calling thread's network namespace and binds the group. Errors name
-  // the step and the group: "binding NFLOG group 86: EPERM: ...".
-  static absl::StatusOr<std::unique_ptr<NflogReader>> Open(const NflogOptions& options = {});
-
-  // The same in the network namespace at `netns_path` (e.g. "/run/netns/NAME"); the socket stays
-  // there. The calling thread's namespace is not changed (a short-lived thread opens the socket).
-  static absl::StatusOr<std::unique_ptr<NflogReader>> OpenInNamespace(
-      const std::string& netns_path, const NflogOptions& options = {});
-
-  NflogReader(const NflogReader&) = delete;
-  NflogReader& operator=(const NflogReader&) = delete;
-  // Stops, and closes the socket, which unbinds the group.
-  ~NflogReader();
-
-  // Starts the reading thread. FailedPrecondition if it is running.
-  absl::Status Start(Handler handler);
-
-  // Stops the reading thread and waits for it; returns within milliseconds. Idempotent; Start
-  // may be called again afterwards (packets logged meanwhile wait in the socket).
-  void Stop();
-
-  Stats stats() const;
-
- private:
-  NflogReader(mnl_socket* socket, int wake_fd, NflogOptions options,
-              std::vector<std::vector<uint8_t>> pending);
-
-  void Run();
-  void HandleDatagram(absl::Span<const uint8_t> datagram);
-
-  mnl_socket* const socket_;
-  const int wake_fd_;  // an eventfd: Stop makes it readable
-  const NflogOptions options_;
-  // Datagrams that arrived while Open waited for the kernel's answer to the bind.
-  std::vector<std::vector<uint8_t>> pending_;
-  Handler handler_;
-  std::thread thread_;
-
-  std::atomic<uint64_t> packets_{0};
-  std::atomic<uint64_t> malformed_{0};
-  std::atomic<uint64_t> ignored_{0};
-  std::atomic<uint64_t> overruns_{0};
-};
-
-// The pure layer of NflogReader, exposed for its tests.
-namespace internal {
-
-// The config request that binds `group` with copy mode NFULNL_COPY_PACKET, `copy_range` bytes
-// and queue threshold 1, asking for an acknowledgement: one netlink message.
-std::vector<uint8_t> EncodeBindRequest(uint16_t group, uint32_t copy_range, uint32_t seq);
-
-// One netlink message of nfnetlink_log's. A packet (NFULNL_MSG_PACKET) of family AF_INET becomes
-// a BlockedPacket from its NFULA_PAYLOAD and NFULA_PREFIX; nullopt for a packet of another family
-// (IPv6) or a message that is not a packet; InvalidArgument for a malformed one (bad lengths, no
-// payload, a packet that does not parse). Reads only inside `message`.
-absl::StatusOr<std::optional<BlockedPacket>> DecodePacketMessage(absl::Span<const uint8_t> message);
-
-}  // namespace internal
 
 }  // namespace weave::npc::nflog

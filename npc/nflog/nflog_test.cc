@@ -1,17 +1,11 @@
-// Unit tests of the pure part of the blocked-connection log: packet parsing (and that no input
-// crashes it), the log line, the rate limit, the counters and the nfnetlink_log messages.
+// Unit tests of the blocked-connection log: packet parsing (and that no input crashes it), the
+// log line, the rate limit, the counters, and the log of packets as NFLOG hands them over.
 #include "npc/nflog/nflog.h"
-
-#include <arpa/inet.h>
-#include <libmnl/libmnl.h>
-#include <linux/netfilter/nfnetlink.h>
-#include <linux/netfilter/nfnetlink_log.h>
 
 #include <catch2/catch.hpp>
 #include <random>
 #include <thread>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/metrics/exposition.h"
@@ -427,6 +421,38 @@ TEST_CASE("the log holds back lines over the rate, counts them all, and says how
         std::vector<BlockedCount>{{"tcp", "80", 25}, {"udp", "53", 3}});
 }
 
+TEST_CASE("a logged IPv4 packet is parsed, then counted and logged with its prefix") {
+  LogFixture f;
+  const Bytes tcp = Packet({.transport = Ports(56648, 80)});
+  const Bytes udp = Packet({.protocol = 17, .transport = Ports(40000, 53)});
+  REQUIRE(f.log.RecordIpv4(tcp, "weave-npc ingress: ").ok());
+  REQUIRE(f.log.RecordIpv4(udp, "weave-npc egress: ").ok());
+  CHECK(f.lines ==
+        std::vector<std::string>{
+            "TCP connection from 10.32.0.7:56648 to 10.32.0.11:80 blocked by Weave NPC.",
+            "UDP connection from 10.32.0.7:40000 to 10.32.0.11:53 blocked by Weave NPC."});
+  CHECK(f.log.counters().Snapshot() ==
+        std::vector<BlockedCount>{{"tcp", "80", 1}, {"udp", "53", 1}});
+
+  // The prefix travels with the packet: it names the direction.
+  std::vector<std::string> lines;
+  BlockedConnectionLog log(
+      {}, [](net::Ipv4 ip) { return ip == Ip("10.32.0.11") ? "shop/server" : ""; },
+      [] { return kT0; }, [&](const std::string& line) { lines.push_back(line); });
+  REQUIRE(log.RecordIpv4(tcp, "weave-npc egress: ").ok());
+  CHECK(lines == std::vector<std::string>{
+                     "TCP connection from 10.32.0.7:56648 to 10.32.0.11:80 blocked by Weave NPC. "
+                     "(egress to pod shop/server)"});
+}
+
+TEST_CASE("a logged packet that does not parse is an error, neither counted nor logged") {
+  LogFixture f;
+  CheckOneLineError(f.log.RecordIpv4(Bytes{0x45, 0}, "x"));
+  CheckOneLineError(f.log.RecordIpv4(Bytes(48, 0x60), "weave-npc ingress: "));  // IPv6
+  CHECK(f.lines.empty());
+  CHECK(f.log.counters().Snapshot().empty());
+}
+
 TEST_CASE("the log names pods through its lookup") {
   std::vector<std::string> lines;
   BlockedConnectionLog log(
@@ -436,102 +462,6 @@ TEST_CASE("the log names pods through its lookup") {
   CHECK(lines == std::vector<std::string>{
                      "TCP connection from 10.32.0.7:56648 to 10.32.0.11:80 blocked by Weave NPC. "
                      "(ingress to pod shop/server)"});
-}
-
-// ---------------------------------------------------------------------------------------------
-// nfnetlink_log messages
-
-TEST_CASE("the bind request binds the group, copies 128 bytes and asks for an ack") {
-  // Written out by hand from <linux/netfilter/nfnetlink_log.h> (host order is little-endian):
-  // nlmsghdr {len 48, type NFNL_SUBSYS_ULOG<<8|NFULNL_MSG_CONFIG, flags REQUEST|ACK, seq 7, pid 0}
-  // nfgenmsg {AF_UNSPEC, NFNETLINK_V0, res_id htons(86)}
-  // NFULA_CFG_CMD {BIND} (5 bytes, padded to 8)
-  // NFULA_CFG_MODE {copy_range htonl(128), NFULNL_COPY_PACKET, pad} (10 bytes, padded to 12)
-  // NFULA_CFG_QTHRESH htonl(1)
-  CHECK(absl::BytesToHexString(std::string(
-            reinterpret_cast<const char*>(internal::EncodeBindRequest(86, 128, 7).data()), 48)) ==
-        "30000000010405000700000000000000"
-        "00000056"
-        "0500010001000000"
-        "0a0002000000008002000000"
-        "0800050000000001");
-  CHECK(internal::EncodeBindRequest(86, 128, 7).size() == 48);
-}
-
-// A NFULNL_MSG_PACKET message as nfnetlink_log sends it.
-Bytes PacketMessage(uint8_t family, const std::optional<Bytes>& payload,
-                    const std::optional<std::string>& prefix) {
-  Bytes buffer(MNL_SOCKET_BUFFER_SIZE);
-  nlmsghdr* nlh = mnl_nlmsg_put_header(buffer.data());
-  nlh->nlmsg_type = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET;
-  auto* nfg = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
-  nfg->nfgen_family = family;
-  nfg->res_id = htons(86);
-  nfulnl_msg_packet_hdr header{htons(0x0800), 3, 0};
-  mnl_attr_put(nlh, NFULA_PACKET_HDR, sizeof(header), &header);
-  mnl_attr_put_u32(nlh, NFULA_IFINDEX_OUTDEV, htonl(1));
-  if (payload.has_value()) mnl_attr_put(nlh, NFULA_PAYLOAD, payload->size(), payload->data());
-  if (prefix.has_value()) mnl_attr_put_strz(nlh, NFULA_PREFIX, prefix->c_str());
-  buffer.resize(nlh->nlmsg_len);
-  return buffer;
-}
-
-TEST_CASE("a packet message decodes into its packet and prefix") {
-  const Bytes message =
-      PacketMessage(AF_INET, Packet({.transport = Ports(56648, 80)}), "weave-npc ingress: ");
-  const absl::StatusOr<std::optional<BlockedPacket>> decoded =
-      internal::DecodePacketMessage(message);
-  REQUIRE(decoded.ok());
-  REQUIRE(decoded->has_value());
-  CHECK(**decoded == Blocked(Protocol::kTcp, 56648, 80));
-}
-
-TEST_CASE("IPv6 packets and other messages decode to nothing") {
-  CHECK(internal::DecodePacketMessage(PacketMessage(AF_INET6, Bytes(48, 0x60), "x"))->has_value() ==
-        false);
-  Bytes config = internal::EncodeBindRequest(86, 128, 1);
-  CHECK(internal::DecodePacketMessage(config)->has_value() == false);
-}
-
-TEST_CASE("malformed packet messages are errors, never crashes") {
-  CheckOneLineError(
-      internal::DecodePacketMessage(PacketMessage(AF_INET, std::nullopt, "x")).status());
-  CHECK(
-      internal::DecodePacketMessage(PacketMessage(AF_INET, std::nullopt, "x")).status().message() ==
-      "NFULNL_MSG_PACKET without NFULA_PAYLOAD");
-  CheckOneLineError(
-      internal::DecodePacketMessage(PacketMessage(AF_INET, Bytes{0x45, 0}, "x")).status());
-
-  // A prefix without its NUL ends where its attribute does.
-  Bytes message = PacketMessage(AF_INET, Packet({.transport = Ports(1, 2)}), "abc");
-  message.back() = 'd';  // "abc\0" -> "abcd", no NUL
-  const absl::StatusOr<std::optional<BlockedPacket>> no_nul =
-      internal::DecodePacketMessage(message);
-  REQUIRE(no_nul.ok());
-  CHECK((*no_nul)->prefix == "abcd");
-
-  // Every cut of a valid message, with the length field kept or made to match.
-  const Bytes whole = PacketMessage(AF_INET, Packet({.transport = Ports(1, 2)}), "weave-npc: ");
-  for (size_t length = 0; length < whole.size(); ++length) {
-    Bytes cut(whole.begin(), whole.begin() + length);
-    (void)internal::DecodePacketMessage(cut);
-    if (length >= 4) {
-      const uint32_t nlmsg_len = static_cast<uint32_t>(length);
-      std::memcpy(cut.data(), &nlmsg_len, sizeof(nlmsg_len));
-      (void)internal::DecodePacketMessage(cut);
-    }
-  }
-  // And random damage after the netlink header.
-  std::mt19937 random(6);
-  for (int i = 0; i < 20000; ++i) {
-    Bytes bytes = whole;
-    for (int flips = 1 + random() % 6; flips > 0; --flips) {
-      bytes[16 + random() % (bytes.size() - 16)] = random();
-    }
-    const absl::StatusOr<std::optional<BlockedPacket>> decoded =
-        internal::DecodePacketMessage(bytes);
-    if (!decoded.ok()) CheckOneLineError(decoded.status());
-  }
 }
 
 }  // namespace

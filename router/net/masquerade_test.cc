@@ -38,6 +38,8 @@ constexpr char kGateChainText[] = R"(
 	chain forward {
 		type filter hook forward priority filter; policy accept;
 		ip daddr != @npc-ready ip daddr @local-pods ct state new log prefix "weave-gate: " group 86 drop comment "EXPECT_NPC: new connections to local pods wait for the first sync of weave-npc"
+		ip daddr @npc-pending ct state new log prefix "weave-gate: " group 86 drop comment "EXPECT_NPC: a new pod is reachable once weave-npc enforces its policies"
+		ip saddr @npc-pending ct state new log prefix "weave-gate: " group 86 drop comment "EXPECT_NPC: a new pod reaches out once weave-npc enforces its policies"
 	}
 )";
 
@@ -59,6 +61,10 @@ TEST_CASE("with EXPECT_NPC the table gates new connections to local pods", "[mas
 		flags interval
 	}
 
+	set npc-pending {
+		type ipv4_addr
+	}
+
 )" + kPostrouting + kGateChainText + "}\n");
 
   // Open: npc-ready holds every address, so the rule never matches.
@@ -67,6 +73,10 @@ TEST_CASE("with EXPECT_NPC the table gates new connections to local pods", "[mas
 		type ipv4_addr
 		flags interval
 		elements = { 0.0.0.0/0 }
+	}
+
+	set npc-pending {
+		type ipv4_addr
 	}
 
 )" + kPostrouting + kGateChainText + "}\n");
@@ -121,7 +131,9 @@ TEST_CASE("the gate opens with one element update and stays open", "[masquerade]
 
   REQUIRE(masquerade.OpenGate().ok());
   CHECK(masquerade.gate_open());
-  CHECK(Dumped(backend) == RouterTable({Range(), true, true}, {Ip("10.32.0.2")}, true));
+  // (A fresh node: its pod waits for weave-npc's report that it is enforced.)
+  CHECK(Dumped(backend) ==
+        RouterTable({Range(), true, true}, {Ip("10.32.0.2")}, true, {Ip("10.32.0.2")}));
   const std::vector<nft::Transaction> applied = backend.applied();
   REQUIRE(applied.size() == 2);
   CHECK(applied[1] ==
@@ -213,6 +225,86 @@ TEST_CASE("without EXPECT_NPC there is no gate", "[masquerade]") {
   const size_t applied = backend.applied().size();
   REQUIRE(masquerade.OpenGate().ok());
   CHECK(backend.applied().size() == applied);
+}
+
+TEST_CASE("a new pod waits in npc-pending until weave-npc enforces it", "[masquerade]") {
+  nft::FakeBackend backend;
+  const RouterTableOptions options{Range(), true, true};
+  Masquerade masquerade(&backend, options);
+  REQUIRE(masquerade.Install({}).ok());
+  REQUIRE(masquerade.OpenGate().ok());
+  const size_t before = backend.applied().size();
+  REQUIRE(masquerade.PodAttached(Ip("10.32.0.5")).ok());
+  // One transaction: the pod is never a local pod without being pending.
+  REQUIRE(backend.applied().size() == before + 1);
+  CHECK(PendingIn(Dumped(backend)) == std::vector<net::Ipv4>{Ip("10.32.0.5")});
+  CHECK(masquerade.pending_pods() == 1);
+  // A repeated ADD changes nothing.
+  REQUIRE(masquerade.PodAttached(Ip("10.32.0.5")).ok());
+  CHECK(backend.applied().size() == before + 1);
+
+  REQUIRE(masquerade.PodAttached(Ip("10.32.0.6")).ok());
+  REQUIRE(masquerade.PodsEnforced({Ip("10.32.0.5"), Ip("10.32.0.77")}).ok());
+  CHECK(PendingIn(Dumped(backend)) == std::vector<net::Ipv4>{Ip("10.32.0.6")});
+  const size_t after = backend.applied().size();
+  REQUIRE(masquerade.PodsEnforced({Ip("10.32.0.5")}).ok());  // nothing pending among them
+  CHECK(backend.applied().size() == after);
+
+  // Detaching a pending pod takes it out of both sets; an enforced one out of local-pods.
+  REQUIRE(masquerade.PodDetached(Ip("10.32.0.6")).ok());
+  REQUIRE(masquerade.PodDetached(Ip("10.32.0.5")).ok());
+  CHECK(PendingIn(Dumped(backend)).empty());
+  CHECK(Dumped(backend).FindSet("local-pods")->elements.empty());
+  CHECK(masquerade.pending_pods() == 0);
+}
+
+TEST_CASE("a failed clearing leaves the pods pending", "[masquerade]") {
+  nft::FakeBackend backend;
+  Masquerade masquerade(&backend, {Range(), true, true});
+  REQUIRE(masquerade.Install({}).ok());
+  REQUIRE(masquerade.PodAttached(Ip("10.32.0.5")).ok());
+  backend.FailNextApply(absl::ResourceExhaustedError("ENOBUFS"));
+  CHECK(absl::IsResourceExhausted(masquerade.PodsEnforced({Ip("10.32.0.5")})));
+  CHECK(masquerade.pending_pods() == 1);
+  REQUIRE(masquerade.PodsEnforced({Ip("10.32.0.5")}).ok());
+  CHECK(PendingIn(Dumped(backend)).empty());
+}
+
+TEST_CASE("Install keeps pending pods across router restarts", "[masquerade]") {
+  nft::FakeBackend backend;
+  const RouterTableOptions options{Range(), true, true};
+  {
+    // A fresh node: no table to go by, so every local pod waits for weave-npc.
+    Masquerade first_run(&backend, options);
+    REQUIRE(first_run.Install({Ip("10.32.0.2"), Ip("10.32.0.3")}).ok());
+    CHECK(first_run.pending_pods() == 2);
+    REQUIRE(first_run.OpenGate().ok());
+    REQUIRE(first_run.PodsEnforced({Ip("10.32.0.2")}).ok());
+  }
+  // A restart: 10.32.0.3 is still pending, 10.32.0.2 is not; a pending address that is no
+  // longer a local pod is dropped.
+  Masquerade second_run(&backend, options);
+  REQUIRE(second_run.Install({Ip("10.32.0.2")}).ok());
+  CHECK(second_run.pending_pods() == 0);
+  CHECK(PendingIn(Dumped(backend)).empty());
+  Masquerade third_run(&backend, options);
+  REQUIRE(third_run.Install({Ip("10.32.0.2"), Ip("10.32.0.3")}).ok());
+  CHECK(third_run.pending_pods() == 0);  // it was not pending in the table found
+}
+
+TEST_CASE("a table from before the per-pod gate leaves its pods enforced", "[masquerade]") {
+  nft::FakeBackend backend;
+  const RouterTableOptions options{Range(), true, true};
+  nft::Table old = RouterTable(options, {Ip("10.32.0.2")}, true);
+  std::erase_if(old.sets, [](const nft::Set& set) { return set.name == kNpcPendingSet; });
+  old.chains.clear();
+  nft::Transaction transaction;
+  transaction.Add(nft::ReplaceTable{old});
+  REQUIRE(backend.Apply(transaction).ok());
+  Masquerade masquerade(&backend, options);
+  REQUIRE(masquerade.Install({Ip("10.32.0.2")}).ok());
+  CHECK(masquerade.gate_open());
+  CHECK(masquerade.pending_pods() == 0);
 }
 
 }  // namespace

@@ -89,6 +89,12 @@ void RenderNpc(const v1::Status& status, std::string* out) {
   const v1::PolicyStatus& npc = status.npc();
   Line(out, "Service", "npc");
   Line(out, "Status", NpcStateText(status));
+  if (status.npc_gate().pending_pods() > 0) {
+    // New pods wait at the gate until weave-npc reports their policies enforced: normally for
+    // milliseconds; a count that stays says weave-npc is away or cannot see those pods.
+    Line(out, "PendingPods",
+         absl::StrCat(status.npc_gate().pending_pods(), " (new connections wait for weave-npc)"));
+  }
   if (!status.has_npc()) return;
   Line(out, "Policies", PoliciesText(npc));
   Line(out, "Rules", RulesText(npc));

@@ -128,26 +128,31 @@ TEST_CASE("the binary serves its seed, obeys its control endpoints and survives 
 
 TEST_CASE("the binary authorizes service account tokens with rbac", "[kube][rbac]") {
   TestDir dir;
-  const std::string seed = dir.path() + "/seed.json";
-  const json subject = {
-      {"kind", "ServiceAccount"}, {"name", "weave-net"}, {"namespace", "kube-system"}};
-  std::ofstream(seed)
-      << json::array(
-             {{{"apiVersion", "v1"},
-               {"kind", "ServiceAccount"},
-               {"metadata", {{"name", "weave-net"}, {"namespace", "kube-system"}}}},
-              {{"apiVersion", "rbac.authorization.k8s.io/v1"},
-               {"kind", "ClusterRole"},
-               {"metadata", {{"name", "weave-net"}}},
-               {"rules", {{{"apiGroups", {""}}, {"resources", {"nodes"}}, {"verbs", {"list"}}}}}},
-              {{"apiVersion", "rbac.authorization.k8s.io/v1"},
-               {"kind", "ClusterRoleBinding"},
-               {"metadata", {{"name", "weave-net"}}},
-               {"roleRef", {{"kind", "ClusterRole"}, {"name", "weave-net"}}},
-               {"subjects", {subject}}}})
-             .dump();
+  // A manifest as a project ships it: the DaemonSet is not served and so skipped.
+  const std::string manifest = dir.path() + "/weave.yaml";
+  std::ofstream(manifest) << R"(apiVersion: v1
+kind: ServiceAccount
+metadata: {name: weave-net, namespace: kube-system}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: weave-net}
+rules:
+  - {apiGroups: [''], resources: [nodes], verbs: [list]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: weave-net}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: weave-net}
+subjects: [{kind: ServiceAccount, name: weave-net, namespace: kube-system}]
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: weave-net, namespace: kube-system}
+)";
   BinaryServer server(dir.path());
-  server.Start({"--seed", seed, "--rbac", "--service-account-token", "sa=kube-system/weave-net"});
+  server.Start({"--rbac-objects", manifest, "--rbac", "--service-account-token",
+                "sa=kube-system/weave-net"});
   std::unique_ptr<ApiTestClient> weave = server.NewClient("sa");
   CHECK(weave->Get("/api/v1/nodes").code == 200);
   ApiAnswer denied = weave->Patch("/api/v1/nodes/n1/status", json::object());
@@ -155,11 +160,13 @@ TEST_CASE("the binary authorizes service account tokens with rbac", "[kube][rbac
   CHECK(denied.body["message"] ==
         "nodes \"n1\" is forbidden: User \"system:serviceaccount:kube-system:weave-net\" cannot "
         "patch resource \"nodes/status\" in API group \"\" at the cluster scope");
+  CHECK(server.NewClient("unknown")->Get("/api/v1/nodes").code == 401);
   CHECK(server.client().Get("/api/v1/nodes").code == 200);  // the admin's kubeconfig token
   CHECK(server.Stop().success());
+  const std::string log = ReadFileOrEmpty(dir.path() + "/log");
+  CHECK_THAT(log, Catch::Contains("skipping DaemonSet weave-net"));
   CHECK_THAT(
-      ReadFileOrEmpty(dir.path() + "/log"),
-      Catch::Contains("RBAC denied PATCH /api/v1/nodes/n1/status: nodes \"n1\" is forbidden"));
+      log, Catch::Contains("RBAC denied PATCH /api/v1/nodes/n1/status: nodes \"n1\" is forbidden"));
 }
 
 }  // namespace

@@ -25,7 +25,8 @@
 // RBAC (options.rbac): every request is authorized by the RBAC objects in the store (rbac.h,
 // created through the API like any object, kubectl apply included) plus the bootstrap
 // system:discovery role; a denial is the real server's 403 and a line on stderr naming what was
-// missing. Off (the default): every authenticated request may do anything.
+// missing. Off (the default): every authenticated request may do anything. The binary's
+// flags: --rbac, --service-account-token TOKEN=<ns>/<name>, --rbac-objects <manifest> (main.cc).
 //
 // Control endpoints for tests that run the binary (the admin token): POST /_fake/faults
 // {"fault":"403|410|500|garbage|truncate","count":N,"pathPrefix":"/api/v1/nodes",

@@ -4,25 +4,48 @@
 //
 //   fake-apiserver --dir /tmp/k8s [--port 6443] [--ip 10.32.0.1] [--seed objects.json]
 //                  [--rbac] [--service-account-token TOKEN=kube-system/weave-net]...
+//                  [--rbac-objects weave-daemonset.yaml]
 #include <signal.h>
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "test/kube/fake_apiserver.h"
+#include "test/kube/manifest.h"
+#include "test/kube/object_meta.h"
 
 namespace {
 
 using weave::testing::kube::FakeApiServer;
 using weave::testing::kube::FakeApiServerOptions;
+using weave::testing::kube::IsRbacObject;
+using weave::testing::kube::MetaString;
+using weave::testing::kube::ReadManifest;
+using weave::testing::kube::Store;
+using weave::testing::kube::StringField;
 
 int Fail(const std::string& message) {
   std::fprintf(stderr, "fake-apiserver: %s\n", message.c_str());
   return 1;
+}
+
+// Puts the manifest's ServiceAccounts and RBAC objects (at every start: they replace what a
+// state file kept) and says which other objects it skipped.
+absl::Status LoadRbacObjects(const std::string& path, Store& store) {
+  absl::StatusOr<std::vector<nlohmann::json>> objects = ReadManifest(path);
+  if (!objects.ok()) return objects.status();
+  nlohmann::json rbac = nlohmann::json::array();
+  for (const nlohmann::json& object : *objects) {
+    if (IsRbacObject(object)) {
+      rbac.push_back(object);
+    } else {
+      std::fprintf(stderr, "fake-apiserver: --rbac-objects %s: skipping %s %s\n", path.c_str(),
+                   StringField(object, "kind").c_str(), MetaString(object, "name").c_str());
+    }
+  }
+  return store.Seed(rbac);
 }
 
 }  // namespace
@@ -32,6 +55,7 @@ int main(int argc, char** argv) {
   FakeApiServerOptions options;
   std::string kubeconfig, kubeconfig_host, seed;
   std::vector<std::string> service_account_tokens;
+  std::string rbac_objects;
   int bookmark_ms = 1000;
   bool quiet = false;
   bool stateless = false;
@@ -41,12 +65,15 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--port", options.port, "port (0: any free port)")->capture_default_str();
   app.add_option("--ip", options.ips, "another address for the server certificate (repeatable)");
-  app.add_option("--token", options.token, "the bearer token clients must send")
+  app.add_option("--token", options.token, "the admin's bearer token (in the kubeconfig)")
       ->capture_default_str();
   app.add_option("--service-account-token", service_account_tokens,
                  "TOKEN=NAMESPACE/NAME: a bearer token of that service account (repeatable)");
   app.add_flag("--rbac", options.rbac,
                "authorize requests with the stored RBAC objects (the --token admin is exempt)");
+  app.add_option("--rbac-objects", rbac_objects,
+                 "a manifest (YAML or JSON) whose ServiceAccounts and RBAC objects are loaded at "
+                 "every start; other kinds are skipped");
   app.add_option("--kubeconfig", kubeconfig,
                  "where to write the kubeconfig (default DIR/kubeconfig)");
   app.add_option("--kubeconfig-host", kubeconfig_host,
@@ -55,7 +82,8 @@ int main(int argc, char** argv) {
                  "objects and resourceVersion across restarts (default DIR/state.json)");
   app.add_flag("--stateless", stateless, "keep no state file");
   app.add_option("--seed", seed,
-                 "JSON array or List of objects to load at the first start (no state file yet)");
+                 "a manifest (YAML or JSON: array or List) of objects to load at the first start "
+                 "(no state file yet)");
   app.add_option("--bookmark-interval-ms", bookmark_ms, "BOOKMARK interval for watches that ask")
       ->capture_default_str();
   app.add_option("--history-limit", options.store.history_limit, "events kept for watches")
@@ -100,12 +128,14 @@ int main(int argc, char** argv) {
   absl::StatusOr<std::unique_ptr<FakeApiServer>> server = FakeApiServer::Create(options);
   if (!server.ok()) return Fail(std::string(server.status().message()));
   if (!seed.empty() && fresh) {
-    std::ifstream in(seed);
-    std::stringstream text;
-    text << in.rdbuf();
-    nlohmann::json objects = nlohmann::json::parse(text.str(), nullptr, false);
-    if (!in || objects.is_discarded()) return Fail(absl::StrCat(seed, " is not readable JSON"));
-    if (absl::Status s = (*server)->store().Seed(objects); !s.ok()) {
+    absl::StatusOr<std::vector<nlohmann::json>> objects = ReadManifest(seed);
+    if (!objects.ok()) return Fail(std::string(objects.status().message()));
+    if (absl::Status s = (*server)->store().Seed(*objects); !s.ok()) {
+      return Fail(std::string(s.message()));
+    }
+  }
+  if (!rbac_objects.empty()) {
+    if (absl::Status s = LoadRbacObjects(rbac_objects, (*server)->store()); !s.ok()) {
       return Fail(std::string(s.message()));
     }
   }

@@ -1,7 +1,7 @@
 // The pure layer of the ctnetlink adapter: entries decoded from messages built here by hand (the
 // layout the kernel's ctnetlink_fill_info writes), never a crash on anything else, and delete
 // requests checked byte for byte.
-#include "npc/conntrack/conntrack.h"
+#include "common/netlink/conntrack.h"
 
 #include <arpa/inet.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -18,7 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "test/harness/status_assertions.h"
 
-namespace weave::npc::conntrack {
+namespace weave::netlink::conntrack {
 namespace {
 
 using Bytes = std::vector<uint8_t>;
@@ -503,4 +503,4 @@ TEST_CASE("Opening a namespace that does not exist is an error naming it", "[con
 }
 
 }  // namespace
-}  // namespace weave::npc::conntrack
+}  // namespace weave::netlink::conntrack

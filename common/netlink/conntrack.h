@@ -5,10 +5,10 @@
 // rules the controller calls DeleteIf with the policy's verdict; the next packet of a deleted flow
 // is no longer established and meets the rules.
 //
-// Three layers, as in common/netlink: the value (Flow), pure encoders and a decoder (bytes in,
-// bytes out, testable without root), and the socket (Conntrack). Speaks NETLINK_NETFILTER /
-// NFNL_SUBSYS_CTNETLINK through libmnl; libnetfilter_conntrack is not used. IPv4 only: weave's pod
-// network is IPv4, and IPv6 entries are skipped.
+// Three layers, as the rtnetlink adapter beside it: the value (Flow), pure encoders and a decoder
+// (bytes in, bytes out, testable without root), and the socket (Conntrack, over NetlinkSocket).
+// Speaks NETLINK_NETFILTER / NFNL_SUBSYS_CTNETLINK through libmnl; libnetfilter_conntrack is not
+// used. IPv4 only: weave's pod network is IPv4, and IPv6 entries are skipped.
 #pragma once
 
 #include <cstdint>
@@ -20,13 +20,14 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "common/net/ip.h"
 
-struct mnl_socket;
+namespace weave::netlink {
+class NetlinkSocket;
+}  // namespace weave::netlink
 
-namespace weave::npc::conntrack {
+namespace weave::netlink::conntrack {
 
 // IP protocol numbers that matter to the decoder and to people reading tests.
 inline constexpr uint8_t kIcmp = 1;
@@ -83,7 +84,7 @@ absl::StatusOr<std::optional<Flow>> DecodeFlow(absl::Span<const uint8_t> message
 // A ctnetlink socket bound to one network namespace for its whole life.
 //
 // Thread-compatible: one call at a time. Errors are one line naming what failed and the errno,
-// "listing conntrack entries: EPERM" (codes as weave::netlink::ErrnoStatus).
+// "listing conntrack entries: EPERM" (codes as ErrnoStatus).
 class Conntrack {
  public:
   // In the network namespace of the calling thread.
@@ -110,25 +111,9 @@ class Conntrack {
   absl::StatusOr<int> DeleteIf(const std::function<bool(const Flow&)>& doomed);
 
  private:
-  explicit Conntrack(mnl_socket* socket);
+  explicit Conntrack(std::unique_ptr<NetlinkSocket> socket);
 
-  using MessageHandler = std::function<absl::Status(absl::Span<const uint8_t>)>;
-  // How a request that the socket carried went: the kernel's error reply as errno's status, or
-  // the first error of the MessageHandler, or OK.
-  struct Answer {
-    absl::Status status;
-  };
-  // Sends `request` and reads its whole answer (a dump up to NLMSG_DONE, or an ack), passing
-  // every data message to `on_message`. An error is the socket's own (sending or receiving
-  // failed, or the answer was garbled: its state is unknown and further requests are pointless).
-  // Every message names `what`.
-  absl::StatusOr<Answer> Exchange(std::vector<uint8_t> request, absl::string_view what,
-                                  const MessageHandler& on_message);
-
-  mnl_socket* const socket_;
-  const uint32_t port_id_;
-  uint32_t last_seq_ = 0;
-  std::vector<uint8_t> buffer_;
+  const std::unique_ptr<NetlinkSocket> socket_;
 };
 
-}  // namespace weave::npc::conntrack
+}  // namespace weave::netlink::conntrack

@@ -17,9 +17,9 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/netlink/conntrack.h"
 #include "common/netlink/netns.h"
 #include "common/status_macros.h"
-#include "npc/conntrack/conntrack.h"
 #include "test/harness/deadline.h"
 #include "test/harness/netns.h"
 #include "test/harness/status_assertions.h"
@@ -27,7 +27,7 @@
 #include "test/harness/test_run.h"
 #include "test/harness/wait_for.h"
 
-namespace weave::npc::conntrack {
+namespace weave::netlink::conntrack {
 namespace {
 
 using weave::testing::WaitFor;
@@ -172,9 +172,7 @@ class Namespace {
 
   // Runs `fn` on a thread inside the namespace: the sockets it opens belong to the namespace and
   // can be used from any thread afterwards.
-  void Inside(const std::function<absl::Status()>& fn) {
-    REQUIRE_OK(netlink::RunInNetns(path(), fn));
-  }
+  void Inside(const std::function<absl::Status()>& fn) { REQUIRE_OK(RunInNetns(path(), fn)); }
 
   std::vector<Flow> List() {
     ASSIGN_OR_REQUIRE(std::vector<Flow> flows, conntrack_->List());
@@ -442,4 +440,4 @@ TEST_CASE("Open works in the caller's namespace", "[netns]") {
 }
 
 }  // namespace
-}  // namespace weave::npc::conntrack
+}  // namespace weave::netlink::conntrack

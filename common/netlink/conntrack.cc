@@ -1,4 +1,4 @@
-#include "npc/conntrack/conntrack.h"
+#include "common/netlink/conntrack.h"
 
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
@@ -6,22 +6,18 @@
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netlink.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "common/netlink/errors.h"
 #include "common/netlink/netns.h"
+#include "common/netlink/socket.h"
 #include "common/status_macros.h"
 
-namespace weave::npc::conntrack {
+namespace weave::netlink::conntrack {
 namespace {
-
-using netlink::ErrnoStatus;
 
 constexpr uint16_t MessageType(uint8_t ctnetlink_message) {
   return static_cast<uint16_t>((NFNL_SUBSYS_CTNETLINK << 8) | ctnetlink_message);
@@ -30,14 +26,6 @@ constexpr uint16_t MessageType(uint8_t ctnetlink_message) {
 constexpr uint8_t kUdpLite = 136;
 constexpr uint8_t kDccp = 33;
 constexpr uint8_t kGre = 47;
-
-// At least MNL_SOCKET_BUFFER_SIZE, and more than the largest datagram the kernel builds for a
-// dump (32 KiB): a bigger one would be truncated, which libmnl reports as ENOSPC.
-constexpr size_t kReceiveBufferSize = 64 * 1024;
-
-// The kernel answers within microseconds; a request unanswered for this long means a lost reply,
-// and waiting forever would hang the controller.
-constexpr timeval kReceiveTimeout = {.tv_sec = 10, .tv_usec = 0};
 
 std::string ProtocolName(uint8_t protocol) {
   switch (protocol) {
@@ -64,7 +52,8 @@ std::string ProtocolName(uint8_t protocol) {
 
 // A request of `ctnetlink_message` for IPv4, `flags` | NLM_F_REQUEST, filled in by `put`.
 template <typename PutAttributes>
-std::vector<uint8_t> Request(uint8_t ctnetlink_message, uint16_t flags, PutAttributes put) {
+std::vector<uint8_t> CtnetlinkRequest(uint8_t ctnetlink_message, uint16_t flags,
+                                      PutAttributes put) {
   // Requests are a few dozen bytes; a page is plenty, and libmnl does not check.
   std::vector<uint8_t> buffer(MNL_SOCKET_BUFFER_SIZE);
   nlmsghdr* header = mnl_nlmsg_put_header(buffer.data());
@@ -167,21 +156,10 @@ absl::Status DecodeProto(const AttributeTable<CTA_PROTO_MAX>& proto, Flow& flow)
   return absl::OkStatus();
 }
 
-// The text of the kernel's extended ack after an nlmsgerr, if it sent one.
-std::string ExtendedAckText(absl::Span<const uint8_t> message, const nlmsghdr& header,
-                            const nlmsgerr& error) {
-  if ((header.nlmsg_flags & NLM_F_ACK_TLVS) == 0) return {};
-  size_t offset = NLMSG_HDRLEN + sizeof(nlmsgerr);
-  if ((header.nlmsg_flags & NLM_F_CAPPED) == 0 && error.msg.nlmsg_len > NLMSG_HDRLEN) {
-    offset += NLMSG_ALIGN(error.msg.nlmsg_len - NLMSG_HDRLEN);
-  }
-  if (offset >= message.size()) return {};
-  absl::StatusOr<AttributeTable<NLMSGERR_ATTR_MAX>> tlvs =
-      ParseAttributes<NLMSGERR_ATTR_MAX>(message.subspan(offset), "the extended ack");
-  if (!tlvs.ok() || !(*tlvs)[NLMSGERR_ATTR_MSG].has_value()) return {};
-  const absl::Span<const uint8_t> text = *(*tlvs)[NLMSGERR_ATTR_MSG];
-  const auto end = std::find(text.begin(), text.end(), '\0');
-  return std::string(text.begin(), end);
+// The message an encoder wrote, for NetlinkSocket (a vector's bytes come from operator new,
+// aligned for nlmsghdr).
+nlmsghdr& Header(std::vector<uint8_t>& request) {
+  return *reinterpret_cast<nlmsghdr*>(request.data());
 }
 
 }  // namespace
@@ -200,11 +178,11 @@ std::string Flow::ToString() const {
 }
 
 std::vector<uint8_t> EncodeListRequest() {
-  return Request(IPCTNL_MSG_CT_GET, NLM_F_DUMP, [](nlmsghdr*) {});
+  return CtnetlinkRequest(IPCTNL_MSG_CT_GET, NLM_F_DUMP, [](nlmsghdr*) {});
 }
 
 std::vector<uint8_t> EncodeDeleteRequest(const Flow& flow) {
-  return Request(IPCTNL_MSG_CT_DELETE, NLM_F_ACK, [&](nlmsghdr* header) {
+  return CtnetlinkRequest(IPCTNL_MSG_CT_DELETE, NLM_F_ACK, [&](nlmsghdr* header) {
     nlattr* tuple = mnl_attr_nest_start(header, CTA_TUPLE_ORIG);
     nlattr* ip = mnl_attr_nest_start(header, CTA_TUPLE_IP);
     mnl_attr_put_u32(header, CTA_IP_V4_SRC, htonl(flow.saddr.value()));
@@ -280,47 +258,35 @@ absl::StatusOr<std::optional<Flow>> DecodeFlow(absl::Span<const uint8_t> message
 // ---- The socket ----
 
 absl::StatusOr<std::unique_ptr<Conntrack>> Conntrack::Open() {
-  mnl_socket* socket = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-  if (socket == nullptr) return ErrnoStatus(errno, "opening a ctnetlink socket");
-  if (mnl_socket_bind(socket, 0, MNL_SOCKET_AUTOPID) < 0 ||
-      setsockopt(mnl_socket_get_fd(socket), SOL_SOCKET, SO_RCVTIMEO, &kReceiveTimeout,
-                 sizeof(kReceiveTimeout)) < 0) {
-    const int error = errno;
-    mnl_socket_close(socket);
-    return ErrnoStatus(error, "setting up a ctnetlink socket");
-  }
-  // Acks without a copy of the request, with the kernel's error text where it has one.
-  int on = 1;
-  for (int option : {NETLINK_EXT_ACK, NETLINK_CAP_ACK}) {
-    (void)mnl_socket_setsockopt(socket, option, &on, sizeof(on));
-  }
-  return std::unique_ptr<Conntrack>(new Conntrack(socket));
+  ASSIGN_OR_RETURN(std::unique_ptr<NetlinkSocket> socket, NetlinkSocket::Open(NETLINK_NETFILTER));
+  return std::unique_ptr<Conntrack>(new Conntrack(std::move(socket)));
 }
 
 absl::StatusOr<std::unique_ptr<Conntrack>> Conntrack::OpenInNamespace(
     const std::string& netns_path) {
   absl::StatusOr<std::unique_ptr<Conntrack>> opened;
-  RETURN_IF_ERROR(netlink::RunInNetns(netns_path, [&] {
+  RETURN_IF_ERROR(RunInNetns(netns_path, [&] {
     opened = Open();
     return opened.status();
   }));
   return opened;
 }
 
-Conntrack::Conntrack(mnl_socket* socket)
-    : socket_(socket), port_id_(mnl_socket_get_portid(socket)), buffer_(kReceiveBufferSize) {}
+Conntrack::Conntrack(std::unique_ptr<NetlinkSocket> socket) : socket_(std::move(socket)) {}
 
-Conntrack::~Conntrack() { mnl_socket_close(socket_); }
+Conntrack::~Conntrack() = default;
 
 absl::StatusOr<std::vector<Flow>> Conntrack::List() {
+  std::vector<uint8_t> request = EncodeListRequest();
   std::vector<Flow> flows;
-  ASSIGN_OR_RETURN(const Answer answer,
-                   Exchange(EncodeListRequest(), "listing conntrack entries",
-                            [&](absl::Span<const uint8_t> message) -> absl::Status {
-                              ASSIGN_OR_RETURN(std::optional<Flow> flow, DecodeFlow(message));
-                              if (flow.has_value()) flows.push_back(*flow);
-                              return absl::OkStatus();
-                            }));
+  const auto add = [&](const nlmsghdr& message) -> absl::Status {
+    ASSIGN_OR_RETURN(std::optional<Flow> flow,
+                     DecodeFlow({reinterpret_cast<const uint8_t*>(&message), message.nlmsg_len}));
+    if (flow.has_value()) flows.push_back(*flow);
+    return absl::OkStatus();
+  };
+  ASSIGN_OR_RETURN(const NetlinkSocket::Answer answer,
+                   socket_->Exchange(Header(request), "listing conntrack entries", add));
   RETURN_IF_ERROR(answer.status);
   return flows;
 }
@@ -332,9 +298,10 @@ absl::StatusOr<int> Conntrack::DeleteIf(const std::function<bool(const Flow&)>& 
   absl::Status first_refusal;
   for (const Flow& flow : flows) {
     if (!doomed(flow)) continue;
-    const absl::StatusOr<Answer> answer = Exchange(
-        EncodeDeleteRequest(flow), absl::StrCat("deleting conntrack entry ", flow.ToString()),
-        [](absl::Span<const uint8_t>) { return absl::OkStatus(); });
+    std::vector<uint8_t> request = EncodeDeleteRequest(flow);
+    const absl::StatusOr<NetlinkSocket::Answer> answer = socket_->Exchange(
+        Header(request), absl::StrCat("deleting conntrack entry ", flow.ToString()),
+        [](const nlmsghdr&) { return absl::OkStatus(); });
     if (!answer.ok()) {
       return absl::Status(answer.status().code(), absl::StrCat(answer.status().message(), " (",
                                                                deleted, " entries deleted)"));
@@ -353,61 +320,4 @@ absl::StatusOr<int> Conntrack::DeleteIf(const std::function<bool(const Flow&)>& 
   return deleted;
 }
 
-absl::StatusOr<Conntrack::Answer> Conntrack::Exchange(std::vector<uint8_t> request,
-                                                      absl::string_view what,
-                                                      const MessageHandler& on_message) {
-  auto* request_header = reinterpret_cast<nlmsghdr*>(request.data());
-  const uint32_t seq = ++last_seq_;
-  request_header->nlmsg_seq = seq;
-  while (mnl_socket_sendto(socket_, request.data(), request.size()) < 0) {
-    if (errno != EINTR) return ErrnoStatus(errno, what);
-  }
-  // The first error of `on_message` is returned once the answer has been read in full, so that
-  // the next request starts clean (stale answers would be skipped by their sequence number, too).
-  absl::Status handler_status;
-  while (true) {
-    const ssize_t received = mnl_socket_recvfrom(socket_, buffer_.data(), buffer_.size());
-    if (received < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoStatus(errno, absl::StrCat(what, ": reading the answer"));
-    }
-    int remaining = static_cast<int>(received);
-    for (auto* message = reinterpret_cast<const nlmsghdr*>(buffer_.data());
-         mnl_nlmsg_ok(message, remaining); message = mnl_nlmsg_next(message, &remaining)) {
-      if (message->nlmsg_seq != seq || !mnl_nlmsg_portid_ok(message, port_id_)) continue;
-      const absl::Span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(message),
-                                            message->nlmsg_len);
-      switch (message->nlmsg_type) {
-        case NLMSG_NOOP:
-          continue;
-        case NLMSG_OVERRUN:
-          return ErrnoStatus(ENOBUFS, what);
-        case NLMSG_ERROR: {
-          if (message->nlmsg_len < NLMSG_HDRLEN + sizeof(nlmsgerr)) {
-            return netlink::Annotate(
-                Malformed(absl::StrCat("an error message of ", message->nlmsg_len, " bytes")),
-                what);
-          }
-          nlmsgerr error;
-          std::memcpy(&error, mnl_nlmsg_get_payload(message), sizeof(error));
-          if (error.error != 0) {
-            return Answer{ErrnoStatus(-error.error, what, ExtendedAckText(bytes, *message, error))};
-          }
-          return Answer{netlink::Annotate(handler_status, what)};
-        }
-        case NLMSG_DONE: {
-          int error = 0;
-          if (message->nlmsg_len >= NLMSG_HDRLEN + sizeof(error)) {
-            std::memcpy(&error, mnl_nlmsg_get_payload(message), sizeof(error));
-          }
-          if (error < 0) return Answer{ErrnoStatus(-error, what)};
-          return Answer{netlink::Annotate(handler_status, what)};
-        }
-        default:
-          if (handler_status.ok()) handler_status = on_message(bytes);
-      }
-    }
-  }
-}
-
-}  // namespace weave::npc::conntrack
+}  // namespace weave::netlink::conntrack

@@ -1,29 +1,29 @@
 // Kernel tests of NflogReader. Each test makes its own network namespaces (nflog groups and
 // nftables rules are per namespace; the host's are never touched) and deletes them on the way
 // out, failed or not. Traffic stays on the loopback device of a test's namespace: an output rule
-// logs and drops what goes to 127.0.0.2, as weave-npc's rules do.
+// logs and drops what goes to 127.0.0.2, as weave-npc's rules do. The test reads the packets it
+// receives itself (Seen), apart from any parser of weave-npc's.
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <functional>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "npc/nflog/nflog.h"
+#include "common/net/ip.h"
+#include "common/netlink/netns.h"
+#include "common/netlink/nflog.h"
 #include "test/harness/netns.h"
 #include "test/harness/status_assertions.h"
 #include "test/harness/subprocess.h"
 #include "test/harness/test_run.h"
 #include "test/harness/wait_for.h"
 
-namespace weave::npc::nflog {
+namespace weave::netlink::nflog {
 namespace {
 
 using weave::testing::CommandResult;
@@ -70,19 +70,8 @@ class Namespace {
   }
 
   // Runs `fn` on a thread that has entered the namespace (the test's threads never do).
-  absl::Status Inside(const std::function<absl::Status()>& fn) {
-    absl::Status status;
-    std::thread thread([&] {
-      const int fd = open(path().c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) {
-        status = absl::ErrnoToStatus(errno, absl::StrCat("entering ", path()));
-      } else {
-        status = fn();
-      }
-      if (fd >= 0) close(fd);
-    });
-    thread.join();
-    return status;
+  absl::Status Inside(std::function<absl::Status()> fn) const {
+    return RunInNetns(path(), std::move(fn));
   }
 
  private:
@@ -141,61 +130,90 @@ absl::StatusOr<uint16_t> SendUdp(uint16_t port, int count = 1) {
   return source;
 }
 
-// What a reader's handler has received.
+// What the test reads of a packet: the IPv4 header's protocol and addresses, the ports behind it
+// (TCP and UDP put them first), and the rule's prefix.
+struct Seen {
+  uint8_t protocol = 0;
+  net::Ipv4 saddr;
+  net::Ipv4 daddr;
+  uint16_t sport = 0;
+  uint16_t dport = 0;
+  std::string prefix;
+
+  friend bool operator==(const Seen&, const Seen&) = default;
+};
+
+uint16_t Be16(const std::vector<uint8_t>& bytes, size_t at) {
+  return static_cast<uint16_t>(bytes[at] << 8 | bytes[at + 1]);
+}
+
+uint32_t Be32(const std::vector<uint8_t>& bytes, size_t at) {
+  return uint32_t{Be16(bytes, at)} << 16 | Be16(bytes, at + 2);
+}
+
+Seen Read(const LoggedPacket& packet) {
+  const std::vector<uint8_t>& bytes = packet.payload;
+  REQUIRE(bytes.size() >= 20);
+  REQUIRE(bytes[0] >> 4 == 4);
+  const size_t header = size_t{bytes[0] & 0x0fu} * 4;
+  REQUIRE(bytes.size() >= header + 4);
+  return {bytes[9],
+          net::Ipv4(Be32(bytes, 12)),
+          net::Ipv4(Be32(bytes, 16)),
+          Be16(bytes, header),
+          Be16(bytes, header + 2),
+          packet.prefix};
+}
+
+// What a reader's handler has received. The handler runs on the reader's thread; the packets are
+// read on the test's.
 class Received {
  public:
   NflogReader::Handler Handler() {
-    return [this](const BlockedPacket& packet) {
+    return [this](const LoggedPacket& packet) {
       absl::MutexLock lock(&mu_);
       packets_.push_back(packet);
+      return absl::OkStatus();
     };
   }
-  std::vector<BlockedPacket> packets() const {
+  std::vector<Seen> packets() const {
     absl::MutexLock lock(&mu_);
-    return packets_;
+    std::vector<Seen> seen;
+    for (const LoggedPacket& packet : packets_) seen.push_back(Read(packet));
+    return seen;
   }
   // Waits until a packet to `dport` has arrived.
   absl::Status WaitForPort(uint16_t dport) const {
     return weave::testing::WaitFor(
         [&] {
-          for (const BlockedPacket& packet : packets()) {
+          for (const Seen& packet : packets()) {
             if (packet.dport == dport) return true;
           }
           return false;
         },
-        kDeliveryTimeout, absl::StrCat("a blocked packet to port ", dport));
+        kDeliveryTimeout, absl::StrCat("a logged packet to port ", dport));
   }
 
  private:
   mutable absl::Mutex mu_;
-  std::vector<BlockedPacket> packets_ ABSL_GUARDED_BY(mu_);
+  std::vector<LoggedPacket> packets_ ABSL_GUARDED_BY(mu_);
 };
 
-BlockedPacket Expected(Protocol protocol, uint16_t sport, uint16_t dport, std::string prefix) {
+Seen Expected(uint8_t protocol, uint16_t sport, uint16_t dport, std::string prefix) {
   return {protocol,
           *net::Ipv4::Parse("127.0.0.1"),
           *net::Ipv4::Parse("127.0.0.2"),
-          true,
           sport,
           dport,
           std::move(prefix)};
 }
 
-TEST_CASE("the reader receives blocked TCP and UDP packets and logs the spec's line", "[netns]") {
+TEST_CASE("the reader delivers logged TCP and UDP packets in order, with their prefixes",
+          "[netns]") {
   Namespace ns("packets");
   ASSIGN_OR_REQUIRE(std::unique_ptr<NflogReader> reader, NflogReader::OpenInNamespace(ns.path()));
-  std::vector<std::string> lines;
-  absl::Mutex lines_mu;
-  BlockedConnectionLog log({}, nullptr, absl::Now, [&](const std::string& line) {
-    absl::MutexLock lock(&lines_mu);
-    lines.push_back(line);
-  });
   Received received;
-  const NflogReader::Handler collect = received.Handler();
-  REQUIRE_OK(reader->Start([&](const BlockedPacket& packet) {
-    collect(packet);
-    log.Record(packet);
-  }));
+  REQUIRE_OK(reader->Start(received.Handler()));
 
   uint16_t tcp_port = 0;
   uint16_t udp_port = 0;
@@ -215,29 +233,32 @@ TEST_CASE("the reader receives blocked TCP and UDP packets and logs the spec's l
   }));
   REQUIRE_OK(weave::testing::WaitFor(
       [&] {
-        const std::vector<BlockedPacket> packets = received.packets();
+        const std::vector<Seen> packets = received.packets();
         return !packets.empty() && packets.back().sport == marker_port;
       },
       kDeliveryTimeout, "the marker packet"));
 
-  CHECK(received.packets() == std::vector<BlockedPacket>{
-                                  Expected(Protocol::kTcp, tcp_port, 80, "weave-npc ingress: "),
-                                  Expected(Protocol::kUdp, udp_port, 53, "weave-npc egress: "),
-                                  Expected(Protocol::kUdp, marker_port, 53, "weave-npc egress: "),
+  CHECK(received.packets() == std::vector<Seen>{
+                                  Expected(IPPROTO_TCP, tcp_port, 80, "weave-npc ingress: "),
+                                  Expected(IPPROTO_UDP, udp_port, 53, "weave-npc egress: "),
+                                  Expected(IPPROTO_UDP, marker_port, 53, "weave-npc egress: "),
                               });
-  {
-    absl::MutexLock lock(&lines_mu);
-    REQUIRE(lines.size() == 3);
-    CHECK(lines[0] == absl::StrCat("TCP connection from 127.0.0.1:", tcp_port,
-                                   " to 127.0.0.2:80 blocked by Weave NPC."));
-    CHECK(lines[1] == absl::StrCat("UDP connection from 127.0.0.1:", udp_port,
-                                   " to 127.0.0.2:53 blocked by Weave NPC."));
-  }
-  CHECK(log.counters().Snapshot() == std::vector<BlockedCount>{{"tcp", "80", 1}, {"udp", "53", 2}});
   const NflogReader::Stats stats = reader->stats();
   CHECK(stats.packets == 3);
   CHECK(stats.malformed == 0);
   CHECK(stats.overruns == 0);
+}
+
+TEST_CASE("a packet the handler refuses counts as malformed, not as a packet", "[netns]") {
+  Namespace ns("refused");
+  ASSIGN_OR_REQUIRE(std::unique_ptr<NflogReader> reader, NflogReader::OpenInNamespace(ns.path()));
+  REQUIRE_OK(reader->Start([](const LoggedPacket& packet) {
+    return absl::InvalidArgumentError(absl::StrCat("refusing ", packet.payload.size(), " bytes"));
+  }));
+  REQUIRE_OK(ns.Inside([] { return SendUdp(53, 2).status(); }));
+  REQUIRE_OK(weave::testing::WaitFor([&] { return reader->stats().malformed == 2; },
+                                     kDeliveryTimeout, "both packets to be refused"));
+  CHECK(reader->stats().packets == 0);
 }
 
 TEST_CASE("Stop returns promptly, and the reader can start again", "[netns]") {
@@ -329,4 +350,4 @@ TEST_CASE("a socket overrun is counted and reading goes on", "[netns]") {
 }
 
 }  // namespace
-}  // namespace weave::npc::nflog
+}  // namespace weave::netlink::nflog
