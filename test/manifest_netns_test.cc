@@ -4,13 +4,14 @@
 // and weave-npc containers with the manifest's commands, environment, privileges and hostPath
 // volumes (each node's under its own folder), the service account's token, CA and namespace
 // mounted as Kubernetes mounts them, and KUBERNETES_SERVICE_HOST/PORT pointing at the fake API
-// server (test/kube), which stands apart on the underlay like a control plane, holds the
-// manifest's own ServiceAccount and RBAC objects, and authorizes with them.
+// server (test/kube), which stands apart on the underlay like a control plane, loads the
+// manifest's own ServiceAccount and RBAC objects (as `kubectl apply -f` would create them) and
+// authorizes every request of the pod's service account with them.
 //
 // Then, as a cluster would use it: kubelet's readiness probe passes on both nodes, pods attached
 // through the CNI plugin and conflist the init container installed into the node's CNI folders
-// (run by libcni as a runtime runs them, on the node's side, the node's /run/weave bound at
-// /run/weave) reach each other across the nodes, and `weave --local status` in the weave
+// (run by libcni as a runtime runs them, on the node's side, with the node's /run) reach each
+// other across the nodes, and `weave --local status` in the weave
 // container prints the status block.
 #include <catch2/catch.hpp>
 #include <cstdlib>
@@ -30,6 +31,7 @@
 #include "test/harness/subprocess.h"
 #include "test/harness/test_status.h"
 #include "test/harness/wait_for.h"
+#include "test/kube/manifest.h"
 #include "test/kubelet/pod_runner.h"
 #include "test/pod_probes.h"
 
@@ -48,40 +50,13 @@ constexpr int kApiPort = 6443;
 constexpr char kAdminToken[] = "manifest-test-admin";
 constexpr char kPodToken[] = "manifest-test-weave-net";
 
-// The manifest's YAML as JSON, read by PyYAML as kubectl reads YAML (1.1 booleans included).
-json LoadManifest(const std::string& path) {
-  ASSIGN_OR_REQUIRE(
-      CommandResult result,
-      RunCommand(
-          {"/usr/bin/python3", "-c",
-           "import json, sys, yaml; json.dump(yaml.safe_load(open(sys.argv[1])), sys.stdout)",
-           path},
-          absl::Seconds(30)));
-  REQUIRE_OK(result.ToStatus());
-  return json::parse(result.stdout_data);
-}
-
 // The manifest's objects of `kind`.
-std::vector<json> ObjectsOfKind(const json& manifest, const std::string& kind) {
+std::vector<json> ObjectsOfKind(const std::vector<json>& manifest, const std::string& kind) {
   std::vector<json> out;
-  for (const json& item : manifest.value("items", json::array())) {
+  for (const json& item : manifest) {
     if (item.value("kind", "") == kind) out.push_back(item);
   }
   return out;
-}
-
-// Where the API serves a kind the test creates from the manifest.
-std::string CollectionPath(const json& object) {
-  const std::string kind = object.value("kind", "");
-  const std::string ns = object["metadata"].value("namespace", "");
-  if (kind == "ServiceAccount") return absl::StrCat("/api/v1/namespaces/", ns, "/serviceaccounts");
-  const std::string rbac = "/apis/rbac.authorization.k8s.io/v1";
-  if (kind == "ClusterRole") return rbac + "/clusterroles";
-  if (kind == "ClusterRoleBinding") return rbac + "/clusterrolebindings";
-  if (kind == "Role") return absl::StrCat(rbac, "/namespaces/", ns, "/roles");
-  if (kind == "RoleBinding") return absl::StrCat(rbac, "/namespaces/", ns, "/rolebindings");
-  FAIL("the manifest holds a " << kind << ", which this test does not know how to create");
-  return "";
 }
 
 json Node(int i, const std::string& address) {
@@ -95,7 +70,28 @@ json Node(int i, const std::string& address) {
 }
 
 json Namespace(const std::string& name) {
-  return {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name}}}};
+  return {{"apiVersion", "v1"},
+          {"kind", "Namespace"},
+          {"metadata", {{"name", name}, {"labels", {{"kubernetes.io/metadata.name", name}}}}}};
+}
+
+// The test's pods: each is in the API, scheduled to its node, before kubelet sets it up (as in a
+// cluster: weave-npc holds back traffic of pods the API does not know).
+struct TestPod {
+  const char* name;
+  int node;
+};
+constexpr TestPod kPods[] = {{"pod-a", 1}, {"pod-b", 2}};
+
+json PodObject(const TestPod& pod) {
+  return {{"apiVersion", "v1"},
+          {"kind", "Pod"},
+          {"metadata",
+           {{"namespace", "default"}, {"name", pod.name}, {"labels", {{"app", "manifest-test"}}}}},
+          {"spec",
+           {{"nodeName", absl::StrCat("node", pod.node)},
+            {"containers", {{{"name", "echo"}, {"image", "none"}}}}}},
+          {"status", {{"phase", "Pending"}}}};
 }
 
 class ManifestCluster {
@@ -103,8 +99,9 @@ class ManifestCluster {
   ManifestCluster() {
     // WEAVE_TEST_MANIFEST runs the test against another manifest (one being edited).
     const char* manifest = std::getenv("WEAVE_TEST_MANIFEST");
-    manifest_ = LoadManifest(manifest != nullptr && *manifest ? manifest : WEAVE_MANIFEST_PATH);
-    std::vector<json> daemonsets = ObjectsOfKind(manifest_, "DaemonSet");
+    manifest_path_ = manifest != nullptr && *manifest ? manifest : WEAVE_MANIFEST_PATH;
+    ASSIGN_OR_REQUIRE(std::vector<json> objects, kube::ReadManifest(manifest_path_));
+    std::vector<json> daemonsets = ObjectsOfKind(objects, "DaemonSet");
     REQUIRE(daemonsets.size() == 1);
     daemonset_ = daemonsets.front();
     pod_template_ = daemonset_["spec"]["template"];
@@ -112,7 +109,6 @@ class ManifestCluster {
 
     ASSIGN_OR_REQUIRE(cluster_, NetnsCluster::Create(kNodes));
     StartApiServer();
-    CreateManifestObjects();
     for (int i = 1; i <= kNodes; ++i) {
       pods_.push_back(std::make_unique<PodRunner>(WEAVE_PODMAN_PATH, NodeContextFor(i),
                                                   node(i).dir(),
@@ -169,33 +165,30 @@ class ManifestCluster {
     return (fs::path(node(i).host_root()) / fs::path(path).relative_path()).string();
   }
 
-  // `method` on the API server's `path` with the admin's token (as kubectl apply by a cluster
-  // admin), from node 1; the HTTP status and the body.
-  std::pair<int, std::string> Api(const std::string& method, const std::string& path,
-                                  const std::string& body = "") {
+  // `method` on the API server's `path` as the cluster's admin, from node 1: the body on a 2xx
+  // answer, "" otherwise. A PATCH sends `body` as a JSON merge patch.
+  std::string Api(const std::string& method, const std::string& path,
+                  const std::string& body = "") {
     std::vector<std::string> argv = {"curl",
                                      "-sS",
+                                     "--fail",
                                      "--cacert",
                                      api_dir_ + "/ca.crt",
                                      "-H",
                                      absl::StrCat("Authorization: Bearer ", kAdminToken),
-                                     "-H",
-                                     "Content-Type: application/json",
-                                     "-w",
-                                     "\n%{http_code}",
                                      "-X",
                                      method,
                                      absl::StrCat("https://", kApiAddress, ":", kApiPort, path)};
     CommandOptions options;
     if (!body.empty()) {
-      argv.insert(argv.end(), {"--data-binary", "@-"});
+      argv.insert(argv.end(), {"-H",
+                               method == "PATCH" ? "Content-Type: application/merge-patch+json"
+                                                 : "Content-Type: application/json",
+                               "--data-binary", "@-"});
       options.stdin_data = body;
     }
-    ASSIGN_OR_REQUIRE(CommandResult result, node(1).Exec(argv, absl::Seconds(20), options));
-    REQUIRE_OK(result.ToStatus());
-    const size_t newline = result.stdout_data.rfind('\n');
-    return {std::stoi(result.stdout_data.substr(newline + 1)),
-            result.stdout_data.substr(0, newline)};
+    absl::StatusOr<CommandResult> result = node(1).Exec(argv, absl::Seconds(20), options);
+    return result.ok() && result->exit.success() ? result->stdout_data : "";
   }
 
  private:
@@ -220,6 +213,7 @@ class ManifestCluster {
     fs::create_directories(api_dir_);
     json seed = json::array({Namespace("kube-system"), Namespace("default")});
     for (int i = 1; i <= kNodes; ++i) seed.push_back(Node(i, node(i).address()));
+    for (const TestPod& pod : kPods) seed.push_back(PodObject(pod));
     std::ofstream(api_dir_ + "/seed.json") << seed.dump();
     REQUIRE_OK(RunChecked({"ip", "-n", cluster_->underlay(), "addr", "add",
                            absl::StrCat(kApiAddress, "/24"), "dev", "br0"},
@@ -228,22 +222,11 @@ class ManifestCluster {
         api_, Process::Start(
                   {FAKE_APISERVER_PATH, "--dir", api_dir_, "--listen-host", kApiAddress, "--port",
                    std::to_string(kApiPort), "--ip", kApiAddress, "--token", kAdminToken, "--seed",
-                   api_dir_ + "/seed.json", "--quiet", "--rbac", "--service-account-token",
-                   PodTokenUser()},
+                   api_dir_ + "/seed.json", "--quiet", "--rbac", "--rbac-objects", manifest_path_,
+                   "--service-account-token", PodTokenUser()},
                   {.log_path = api_dir_ + "/fake-apiserver.log", .netns = cluster_->underlay()}));
     REQUIRE_OK(WaitFor([&] { return fs::exists(api_dir_ + "/kubeconfig"); }, absl::Seconds(20),
                        "the fake API server to listen"));
-  }
-
-  // What `kubectl apply -f` of the manifest would create besides the DaemonSet (whose pods this
-  // test plays kubelet for): the ServiceAccount and the RBAC objects, exactly as written.
-  void CreateManifestObjects() {
-    for (const json& item : manifest_["items"]) {
-      if (item.value("kind", "") == "DaemonSet") continue;
-      auto [code, body] = Api("POST", CollectionPath(item), item.dump());
-      INFO("creating " << item["kind"] << " " << item["metadata"]["name"] << ": " << body);
-      REQUIRE(code == 201);
-    }
   }
 
   // "TOKEN=NAMESPACE/NAME": the pod's token belongs to the DaemonSet's service account, whose
@@ -288,7 +271,7 @@ class ManifestCluster {
     return context;
   }
 
-  json manifest_;
+  std::string manifest_path_;
   json daemonset_;
   json pod_template_;
   std::unique_ptr<NetnsCluster> cluster_;
@@ -307,7 +290,9 @@ struct AttachedPod {
   std::string address;
 };
 
-AttachedPod Attach(ManifestCluster& c, int i, const std::string& id) {
+AttachedPod Attach(ManifestCluster& c, const TestPod& pod) {
+  const int i = pod.node;
+  const std::string id = pod.name;
   ASSIGN_OR_REQUIRE(std::string netns, c.netns().AddPodNamespace(id));
   const std::string conflist = c.HostPath(i, "/etc/cni/net.d/10-weave.conflist");
   // A mount namespace of its own, so that the node's /run replaces the machine's only there.
@@ -342,7 +327,13 @@ AttachedPod Attach(ManifestCluster& c, int i, const std::string& id) {
   REQUIRE(result.exit.success());
   const json added = json::parse(result.stdout_data);
   const std::string cidr = added["ips"][0]["address"];
-  return {netns, cidr.substr(0, cidr.find('/'))};
+  const std::string address = cidr.substr(0, cidr.find('/'));
+  // Kubelet then reports the pod's address.
+  const json status = {
+      {"status", {{"phase", "Running"}, {"podIP", address}, {"podIPs", {{{"ip", address}}}}}}};
+  CHECK(c.Api("PATCH", absl::StrCat("/api/v1/namespaces/default/pods/", id, "/status"),
+              status.dump()) != "");
+  return {netns, address};
 }
 
 TEST_CASE("the manifest's DaemonSet runs from the built images on two nodes", "[netns]") {
@@ -381,7 +372,7 @@ TEST_CASE("the manifest's DaemonSet runs from the built images on two nodes", "[
   std::string configmap;
   CHECK_OK(WaitFor(
       [&] {
-        configmap = c.Api("GET", "/api/v1/namespaces/kube-system/configmaps/weave-net").second;
+        configmap = c.Api("GET", "/api/v1/namespaces/kube-system/configmaps/weave-net");
         return absl::StrContains(configmap, "node1") && absl::StrContains(configmap, "node2");
       },
       absl::Seconds(30), "both peers in ConfigMap kube-system/weave-net"));
@@ -389,14 +380,14 @@ TEST_CASE("the manifest's DaemonSet runs from the built images on two nodes", "[
     std::string node;
     CHECK_OK(WaitFor(
         [&] {
-          node = c.Api("GET", absl::StrCat("/api/v1/nodes/node", i)).second;
+          node = c.Api("GET", absl::StrCat("/api/v1/nodes/node", i));
           return absl::StrContains(node, "WeaveIsUp");
         },
         absl::Seconds(30), absl::StrCat("node", i, "'s NetworkUnavailable condition to be False")));
   }
 
-  AttachedPod a = Attach(c, 1, "pod-a");
-  AttachedPod b = Attach(c, 2, "pod-b");
+  AttachedPod a = Attach(c, kPods[0]);
+  AttachedPod b = Attach(c, kPods[1]);
   ProcessOptions server_options{.log_path = c.node(2).dir() + "/echo-pod-b.log",
                                 .netns = NetnsName(b.netns)};
   ASSIGN_OR_REQUIRE(std::unique_ptr<Process> server,
