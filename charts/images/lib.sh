@@ -8,15 +8,16 @@ die() {
   exit 1
 }
 
-# Prints "URI SUITE" for each Debian source this machine's apt uses for SUITE, SUITE-updates and
-# SUITE-security (component main, type deb), from sources.list and sources.list.d (one-line and
-# deb822 formats). The images come from the same mirror as the host's packages, which on
-# build machines and CI is often the only archive reachable.
+# apt_sources SUITE [APT_DIR]: prints "URI SUITE" for each Debian source this machine's apt uses
+# for SUITE, SUITE-updates and SUITE-security (component main, type deb, not disabled), from
+# APT_DIR (default /etc/apt)/sources.list and sources.list.d (one-line and deb822 formats). The
+# images come from the same mirror as the host's packages, which on build machines and CI is
+# often the only archive reachable.
 apt_sources() {
-  local suite="$1" files=()
-  [ -f /etc/apt/sources.list ] && files+=(/etc/apt/sources.list)
+  local suite="$1" apt_dir="${2:-/etc/apt}" files=()
+  if [ -f "$apt_dir/sources.list" ]; then files+=("$apt_dir/sources.list"); fi
   shopt -s nullglob
-  files+=(/etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources)
+  files+=("$apt_dir"/sources.list.d/*.list "$apt_dir"/sources.list.d/*.sources)
   shopt -u nullglob
   [ ${#files[@]} -gt 0 ] || return 0
   awk -v suite="$suite" '
