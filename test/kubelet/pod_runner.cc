@@ -79,17 +79,19 @@ absl::Status PodRunner::PrepareHostPaths(const ContainerPlan& plan) const {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::unique_ptr<Process>> PodRunner::Launch(const ContainerPlan& plan) {
+  RETURN_IF_ERROR(PrepareHostPaths(plan));
+  podman_names_.push_back(plan.podman_name);
+  logged_.push_back(plan.name);
+  return Process::Start(PodmanArgv(plan.podman_args), {.log_path = LogPath(plan.name)});
+}
+
 absl::Status PodRunner::RunInitContainers(const nlohmann::json& pod_template,
                                           absl::Duration each_within) {
   ASSIGN_OR_RETURN(std::vector<ContainerPlan> plans,
                    PlanContainers(pod_template, /*init=*/true, node_, podman_prefix_));
   for (const ContainerPlan& plan : plans) {
-    RETURN_IF_ERROR(PrepareHostPaths(plan));
-    podman_names_.push_back(plan.podman_name);
-    logged_.push_back(plan.name);
-    ASSIGN_OR_RETURN(
-        std::unique_ptr<Process> process,
-        Process::Start(PodmanArgv(plan.podman_args), {.log_path = LogPath(plan.name)}));
+    ASSIGN_OR_RETURN(std::unique_ptr<Process> process, Launch(plan));
     absl::StatusOr<ExitStatus> exit = process->Wait(each_within);
     if (!exit.ok()) {
       (void)process->Stop(absl::Seconds(kStopGraceSeconds));
@@ -110,12 +112,7 @@ absl::Status PodRunner::StartContainers(const nlohmann::json& pod_template) {
   ASSIGN_OR_RETURN(std::vector<ContainerPlan> plans,
                    PlanContainers(pod_template, /*init=*/false, node_, podman_prefix_));
   for (ContainerPlan& plan : plans) {
-    RETURN_IF_ERROR(PrepareHostPaths(plan));
-    podman_names_.push_back(plan.podman_name);
-    logged_.push_back(plan.name);
-    ASSIGN_OR_RETURN(
-        std::unique_ptr<Process> process,
-        Process::Start(PodmanArgv(plan.podman_args), {.log_path = LogPath(plan.name)}));
+    ASSIGN_OR_RETURN(std::unique_ptr<Process> process, Launch(plan));
     running_.push_back({std::move(plan), std::move(process)});
   }
   return absl::OkStatus();

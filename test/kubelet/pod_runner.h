@@ -70,6 +70,8 @@ class PodRunner {
 
   // What kubelet checks or creates for the plan's hostPath volumes before starting it.
   absl::Status PrepareHostPaths(const ContainerPlan& plan) const;
+  // Prepares the host paths and starts `podman run` of the plan, remembered for Teardown.
+  absl::StatusOr<std::unique_ptr<Process>> Launch(const ContainerPlan& plan);
   std::string LogPath(const std::string& container) const;
   std::vector<std::string> PodmanArgv(const std::vector<std::string>& args) const;
   bool ProbePasses(const HttpProbe& probe) const;
