@@ -36,16 +36,20 @@ for name in "${!binary_path[@]}"; do
     die "$build_dir/${binary_path[$name]} is missing: build it first (ninja -C $build_dir $name)"
 done
 
-# The Debian package of each shared library `path` (as ldd printed it), via dpkg -S on this
-# machine. Tries the path itself, its target and both spellings under merged /usr.
+# The spellings under which dpkg may know the library `path` (as ldd printed it): itself, its
+# target, each with and without /usr (merged /usr: /lib is /usr/lib).
+path_spellings() {
+  local path real
+  path="$1"
+  real="$(realpath "$path")"
+  printf '%s\n' "$path" "$real" "/usr${path#/usr}" "${path#/usr}" "/usr${real#/usr}" "${real#/usr}"
+}
+
+# Fills package_of[file] from one `dpkg -S` over every spelling of the libraries given.
 declare -A package_of=()
 lookup_packages() {
-  local candidates=() path real
-  for path in "$@"; do
-    real="$(realpath "$path")"
-    candidates+=("$path" "$real" "/usr${path#/usr}" "${path#/usr}" "/usr${real#/usr}" "${real#/usr}")
-  done
-  local line pkgs file
+  local candidates=() lib line pkgs file
+  for lib in "$@"; do mapfile -t -O "${#candidates[@]}" candidates < <(path_spellings "$lib"); done
   while IFS= read -r line; do
     pkgs="${line%%: *}"
     file="${line#*: }"
@@ -53,6 +57,17 @@ lookup_packages() {
       package_of[$file]="${pkgs%%,*}"
     fi
   done < <(dpkg -S "${candidates[@]}" 2>/dev/null || true)
+}
+
+# The package (without its architecture) that owns the library `path`, or nothing.
+package_for() {
+  local spelling
+  while IFS= read -r spelling; do
+    if [ -n "${package_of[$spelling]:-}" ]; then
+      echo "${package_of[$spelling]%%:*}"
+      return
+    fi
+  done < <(path_spellings "$1")
 }
 
 # Fails unless every shared library of the image's binaries comes from a package ./packages lists
@@ -81,10 +96,8 @@ check_packages() {
       '$2 == "=>" && $3 ~ /^\// && index(names, " " $1 " ") { print $3 }' <<<"$out"))
     lookup_packages "${libs[@]}"
     for lib in "${libs[@]}"; do
-      real="$(realpath "$lib")"
-      pkg="${package_of[$lib]:-${package_of[$real]:-${package_of[/usr${lib#/usr}]:-${package_of[${lib#/usr}]:-${package_of[/usr${real#/usr}]:-${package_of[${real#/usr}]:-}}}}}}"
+      pkg="$(package_for "$lib")"
       [ -n "$pkg" ] || die "$name links $lib, which no Debian package on this machine owns (dpkg -S)"
-      pkg="${pkg%%:*}"
       needed[$pkg]=1
       [ -n "${listed[$pkg]:-}" ] ||
         die "$name links $lib from package $pkg, which $images_dir/packages does not list for $image"
