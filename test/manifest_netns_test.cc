@@ -8,11 +8,13 @@
 // manifest's own ServiceAccount and RBAC objects (as `kubectl apply -f` would create them) and
 // authorizes every request of the pod's service account with them.
 //
-// Then, as a cluster would use it: kubelet's readiness probe passes on both nodes, pods attached
-// through the CNI plugin and conflist the init container installed into the node's CNI folders
-// (run by libcni as a runtime runs them, on the node's side, with the node's /run) reach each
-// other across the nodes, and `weave --local status` in the weave
-// container prints the status block.
+// Then, as a cluster would use it: kubelet's readiness probe passes on both nodes, the routers
+// fill ConfigMap kube-system/weave-net and mark their Nodes' network available, `weave --local
+// status` in the weave container shows the peers connected and weave-npc synced, and two pods
+// (in the API, scheduled to a node each) attached through the CNI plugin and conflist the init
+// container installed into the node's CNI folders (run by libcni as a runtime runs them, on the
+// node's side, with the node's /run) reach each other across the nodes. Any request the API
+// server refused fails the test: a grant the manifest lacks shows even when a component copes.
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
