@@ -20,6 +20,9 @@ packages=(
   containernetworking-plugins
   # CNI conformance tests: libcni built offline with Go (test/libcni), portmap's iptables backend
   golang-go golang-github-appc-cni-dev iptables
+  # the images (charts/images: a debootstrap base, built and run by podman with runc), which a
+  # kernel test runs from the manifest
+  podman runc debootstrap
 )
 
 export DEBIAN_FRONTEND=noninteractive

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <deque>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "test/harness/deadline.h"
+#include "test/harness/file_util.h"
 #include "test/harness/host_root.h"
 #include "test/harness/netns.h"
 #include "test/harness/test_run.h"
@@ -43,20 +43,6 @@ absl::Status CreateDirectories(const std::string& path) {
   std::filesystem::create_directories(path, error);
   if (error) return absl::InternalError(absl::StrCat("creating ", path, ": ", error.message()));
   return absl::OkStatus();
-}
-
-// The last `max_lines` lines of a log; only its final part is read, as daemons can log a lot.
-std::deque<std::string> TailLines(const std::string& path, int max_lines) {
-  constexpr std::streamoff kMaxBytes = 1 << 20;
-  std::deque<std::string> lines;
-  std::ifstream file(path);
-  file.seekg(0, std::ios::end);
-  file.seekg(std::max<std::streamoff>(0, file.tellg() - kMaxBytes));
-  for (std::string line; std::getline(file, line);) {
-    lines.push_back(std::move(line));
-    if (static_cast<int>(lines.size()) > max_lines) lines.pop_front();
-  }
-  return lines;
 }
 
 }  // namespace
@@ -178,7 +164,7 @@ void NetnsCluster::DumpLogs(std::ostream& out, int max_lines) const {
       if (!dumped.insert(process->log_path()).second) continue;
       out << "===== node " << node->index() << " (" << node->name() << ") " << label << ": last "
           << max_lines << " lines of " << process->log_path() << " =====\n";
-      for (const std::string& line : TailLines(process->log_path(), max_lines)) {
+      for (const std::string& line : LastLines(process->log_path(), max_lines)) {
         out << line << "\n";
       }
     }
