@@ -150,6 +150,15 @@ Json Mount(const char* name, const char* path, bool read_only = false) {
   return mount;
 }
 
+// The router opens the pod's network namespace at the CNI_NETNS path the plugin hands it
+// (/var/run/netns/cni-... under containerd and CRI-O); namespaces made after the container
+// started appear in it only with HostToContainer propagation.
+Json NetnsMount() {
+  Json mount = Mount("netns", "/var/run/netns");
+  mount["mountPropagation"] = "HostToContainer";
+  return mount;
+}
+
 Json HostPathVolume(const char* name, const char* path, const char* type = nullptr) {
   Json host_path = {{"path", path}};
   if (type != nullptr) host_path["type"] = type;
@@ -196,6 +205,7 @@ Json RouterContainer(const std::string& image, Json env) {
       Mount("machine-id", "/host/etc/machine-id", true),
       Mount("dmi-id", "/host/sys/class/dmi/id", true),
       Mount("lib-modules", "/lib/modules", true),
+      NetnsMount(),
   });
   return weave;
 }
@@ -238,6 +248,7 @@ Json DaemonSet(const ManifestParams& params, const Json& router_env) {
                       HostPathVolume("machine-id", "/etc/machine-id"),
                       HostPathVolume("dmi-id", "/sys/class/dmi/id"),
                       HostPathVolume("lib-modules", "/lib/modules"),
+                      HostPathVolume("netns", "/var/run/netns", "DirectoryOrCreate"),
                   })},
   };
   Json daemon_set = Object("apps/v1", "DaemonSet", true);
