@@ -248,7 +248,8 @@ absl::StatusOr<std::map<std::string, net::Ipv4>> KernelDataPath::CreatePods(
     const int node = case_pod.node == "node-2" ? 2 : 1;
     AttachedPod& attached = pods_[case_pod.Key()];
     attached.pod = cluster_.pods().NewPod(node, cluster_.NextPodId());
-    CommandResult added = cluster_.pods().Cni("ADD", attached.pod);
+    // As kubelet names it: weave-npc matches the router's endpoint to the API's pod by name.
+    CommandResult added = cluster_.pods().Cni("ADD", attached.pod, case_pod.Key());
     if (!added.exit.success()) {
       return absl::InternalError(
           absl::StrCat("CNI ADD of ", case_pod.Key(), ": ", added.stdout_data, added.stderr_data));
@@ -428,7 +429,7 @@ absl::Status KernelDataPath::Reset() {
   posted_.clear();
   for (auto& [key, attached] : pods_) {
     if (attached.server != nullptr) keep(attached.server->Stop(absl::Seconds(5)).status());
-    CommandResult deleted = cluster_.pods().Cni("DEL", attached.pod);
+    CommandResult deleted = cluster_.pods().Cni("DEL", attached.pod, key);
     if (!deleted.exit.success()) {
       keep(absl::InternalError(
           absl::StrCat("CNI DEL of ", key, ": ", deleted.stdout_data, deleted.stderr_data)));

@@ -84,14 +84,20 @@ class PodCluster {
     return Pod{id, path, on_node, ""};
   }
 
-  CommandResult Cni(const std::string& command, const Pod& pod) {
+  // `k8s_pod` ("namespace/name") is the pod kubelet names in CNI_ARGS; "default/<id>" if empty.
+  CommandResult Cni(const std::string& command, const Pod& pod, const std::string& k8s_pod = "") {
+    const size_t slash = k8s_pod.find('/');
+    const std::string pod_args =
+        k8s_pod.empty() ? absl::StrCat("K8S_POD_NAMESPACE=default;K8S_POD_NAME=", pod.id)
+                        : absl::StrCat("K8S_POD_NAMESPACE=", k8s_pod.substr(0, slash),
+                                       ";K8S_POD_NAME=", k8s_pod.substr(slash + 1));
     CommandOptions options;
     options.env = {{"CNI_COMMAND", command},
                    {"CNI_CONTAINERID", pod.id},
                    {"CNI_NETNS", pod.netns},
                    {"CNI_IFNAME", "eth0"},
                    {"CNI_PATH", std::filesystem::path(WEAVE_NET_PATH).parent_path().string()},
-                   {"CNI_ARGS", absl::StrCat("K8S_POD_NAMESPACE=default;K8S_POD_NAME=", pod.id)}};
+                   {"CNI_ARGS", pod_args}};
     options.stdin_data = nlohmann::json{{"cniVersion", "1.0.0"},
                               {"name", "weave"},
                               {"type", "weave-net"},
