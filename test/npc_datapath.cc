@@ -1,5 +1,7 @@
 #include "test/npc_datapath.h"
 
+#include <signal.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -8,6 +10,7 @@
 #include <thread>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -135,15 +138,77 @@ NpcCluster::NpcCluster() : pods_(kNodes, {{"EXPECT_NPC", "1"}}) {
   (void)api;
   REQUIRE_OK(WaitFor([&] { return std::filesystem::exists(api_dir_ + "/kubeconfig"); },
                      absl::Seconds(20), "the fake API server to listen"));
-  for (int i = 1; i <= kNodes; ++i) {
-    ASSIGN_OR_REQUIRE(
-        Process * npc,
-        node(i).Start("weave-npc", {WEAVE_NPC_PATH, "--kubeconfig", api_dir_ + "/kubeconfig",
-                                    "--node-name", absl::StrCat("node", i), "--metrics-addr",
-                                    "127.0.0.1:6781", "--socket", node(i).socket_path()}));
-    (void)npc;
-  }
+  for (int i = 1; i <= kNodes; ++i) REQUIRE_OK(LaunchNpc(i));
   REQUIRE_OK(WaitEnforced(npc::Model{}, kEnforceWithin));
+}
+
+absl::Status NpcCluster::LaunchNpc(int i) {
+  std::vector<std::string> argv = {WEAVE_NPC_PATH, "--kubeconfig", api_dir_ + "/kubeconfig"};
+  argv.insert(argv.end(), {"--node-name", absl::StrCat("node", i)});
+  argv.insert(argv.end(), {"--metrics-addr", kNpcMetricsAddress});
+  argv.insert(argv.end(), {"--socket", node(i).socket_path()});
+  if (!options_[i].allow_mcast) argv.push_back("--allow-mcast=false");
+  absl::StatusOr<Process*> npc = node(i).Start("weave-npc", argv);
+  if (!npc.ok()) return npc.status();
+  npcs_[i] = *npc;
+  return absl::OkStatus();
+}
+
+std::string NpcCluster::NpcLog(int i) { return ReadFileOrEmpty(npcs_.at(i)->log_path()); }
+
+absl::StatusOr<std::string> NpcCluster::NpcMetrics(int i) {
+  absl::StatusOr<CommandResult> result = node(i).Exec(
+      {"curl", "-sS", "--max-time", "5", absl::StrCat("http://", kNpcMetricsAddress, "/metrics")},
+      absl::Seconds(10));
+  if (!result.ok()) return result.status();
+  if (absl::Status status = result->ToStatus(); !status.ok()) return status;
+  return result->stdout_data;
+}
+
+absl::Status NpcCluster::StopNpc(int i, int signal) {
+  Process* npc = npcs_.at(i);
+  if (signal == SIGTERM) {
+    absl::StatusOr<ExitStatus> exit = npc->Stop(absl::Seconds(10));
+    if (!exit.ok()) return exit.status();
+    if (!exit->success()) {
+      return absl::InternalError(absl::StrCat(
+          "weave-npc on node ", i, " did not stop cleanly on SIGTERM: ", exit->ToString()));
+    }
+    return absl::OkStatus();
+  }
+  if (absl::Status sent = npc->Signal(signal); !sent.ok()) return sent;
+  return npc->Wait(absl::Seconds(10)).status();
+}
+
+absl::Status NpcCluster::StartNpc(int i, NpcOptions options) {
+  options_[i] = options;
+  if (absl::Status started = LaunchNpc(i); !started.ok()) return started;
+  return WaitFor([&] { return NpcMetrics(i).ok(); }, absl::Seconds(10),
+                 absl::StrCat("weave-npc on node ", i, " to serve its metrics"));
+}
+
+absl::Status NpcCluster::RestartNpc(int i, int signal, NpcOptions options) {
+  if (absl::Status stopped = StopNpc(i, signal); !stopped.ok()) return stopped;
+  return StartNpc(i, options);
+}
+
+absl::Status NpcCluster::WaitNpcSynced(int i, absl::Duration within) {
+  return WaitFor(
+      [&] {
+        absl::StatusOr<std::string> metrics = NpcMetrics(i);
+        return metrics.ok() && MetricValue(*metrics, "weavenpc_ruleset_syncs_total") >= 1;
+      },
+      within, absl::StrCat("weave-npc on node ", i, " to apply its first ruleset"));
+}
+
+double MetricValue(const std::string& exposition, const std::string& series) {
+  const std::string prefix = series + " ";
+  for (absl::string_view line : absl::StrSplit(exposition, '\n')) {
+    if (!absl::StartsWith(line, prefix)) continue;
+    double value = 0;
+    if (absl::SimpleAtod(line.substr(prefix.size()), &value)) return value;
+  }
+  return 0;
 }
 
 absl::Status NpcCluster::Api(const std::string& method, const std::string& path,
@@ -189,7 +254,8 @@ absl::Status NpcCluster::WaitEnforced(const npc::Model& model, absl::Duration wi
   const npc::Model seen = AsWeaveNpcSeesIt(model);
   std::vector<std::string> expected(kNodes + 1), actual(kNodes + 1);
   for (int i = 1; i <= kNodes; ++i) {
-    expected[i] = SortedBlocks(nft::ToText(npc::Compile(seen, {.node = absl::StrCat("node", i)})));
+    expected[i] = SortedBlocks(nft::ToText(npc::Compile(
+        seen, {.node = absl::StrCat("node", i), .allow_mcast = options_[i].allow_mcast})));
   }
   absl::Status waited = WaitFor(
       [&] {
@@ -321,26 +387,31 @@ absl::Status KernelDataPath::Enforce(const npc::Model& model,
   return cluster_.WaitEnforced(model, kEnforceWithin);
 }
 
-absl::StatusOr<std::string> KernelDataPath::Probe(const AttachedPod& from,
-                                                  const std::vector<std::string>& to,
-                                                  npc::Protocol protocol, uint16_t port) const {
+absl::StatusOr<std::string> NpcProbe(const std::string& netns, npc::Protocol protocol,
+                                     uint16_t port, const std::vector<std::string>& to) {
   std::vector<std::string> argv = {NPC_PROBE_PATH, "connect",
                                    "--proto",      protocol == npc::Protocol::kUdp ? "udp" : "tcp",
                                    "--port",       std::to_string(port),
                                    "--timeout-ms", std::to_string(kProbeTimeoutMs)};
   argv.insert(argv.end(), to.begin(), to.end());
   CommandOptions options;
-  options.netns = NetnsName(from.pod.netns);
+  options.netns = netns;
   absl::StatusOr<CommandResult> result = RunCommand(argv, absl::Seconds(20), options);
   if (!result.ok()) return result.status();
   if (absl::Status status = result->ToStatus(); !status.ok()) return status;
   std::string line = result->stdout_data;
   if (!line.empty() && line.back() == '\n') line.pop_back();
   if (line.size() != to.size()) {
-    return absl::InternalError(absl::StrCat("npc-probe from ", from.pod.id, " printed \"", line,
-                                            "\" for ", to.size(), " addresses"));
+    return absl::InternalError(absl::StrCat("npc-probe in ", netns, " printed \"", line, "\" for ",
+                                            to.size(), " addresses"));
   }
   return line;
+}
+
+absl::StatusOr<std::string> KernelDataPath::Probe(const AttachedPod& from,
+                                                  const std::vector<std::string>& to,
+                                                  npc::Protocol protocol, uint16_t port) const {
+  return NpcProbe(NetnsName(from.pod.netns), protocol, port, to);
 }
 
 absl::StatusOr<std::vector<std::vector<bool>>> KernelDataPath::ConnectMatrix(
@@ -411,6 +482,21 @@ std::string KernelDataPath::Describe() const {
     absl::StrAppend(&out, "  node", i, ": nft list table inet weave-npc:\n", cluster_.Table(i));
   }
   return out;
+}
+
+const Pod* KernelDataPath::Attached(const std::string& key) const {
+  auto it = pods_.find(key);
+  return it == pods_.end() ? nullptr : &it->second.pod;
+}
+
+absl::StatusOr<std::unique_ptr<Process>> KernelDataPath::StartInPod(
+    const std::string& key, const std::string& label, const std::vector<std::string>& argv) const {
+  const Pod* pod = Attached(key);
+  if (pod == nullptr) return absl::FailedPreconditionError(absl::StrCat("no pod ", key));
+  ProcessOptions options;
+  options.netns = NetnsName(pod->netns);
+  options.log_path = absl::StrCat(cluster_.node(pod->node).dir(), "/", label, "-", pod->id, ".log");
+  return Process::Start(argv, options);
 }
 
 absl::Status KernelDataPath::Reset() {

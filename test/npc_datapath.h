@@ -32,12 +32,19 @@
 
 namespace weave::testing {
 
+// How a node's weave-npc runs: the flags that change what it compiles.
+struct NpcOptions {
+  bool allow_mcast = true;  // --allow-mcast
+};
+
 // Two nodes with weaver (KUBE_PEERS, EXPECT_NPC=1) and weave-npc (--node-name node1, node2),
 // and the fake API server on node 1. The constructor REQUIREs every step: it returns once the
 // overlay is up and both weave-npcs have applied the empty model.
 class NpcCluster {
  public:
   static constexpr int kNodes = 2;
+  // Where each node's weave-npc serves its metrics (--metrics-addr), inside the node's namespace.
+  static constexpr char kNpcMetricsAddress[] = "127.0.0.1:6781";
 
   NpcCluster();
 
@@ -62,11 +69,46 @@ class NpcCluster {
   // A fresh pod id (also its namespace's suffix): names never repeat within a run.
   std::string NextPodId() { return "np" + std::to_string(++pod_ids_); }
 
+  // Node i's weave-npc as last started (owned by the node; valid for the cluster's lifetime).
+  Process* npc(int i) { return npcs_.at(i); }
+  // Node i's weave-npc log: every run of it, restarts appended.
+  std::string NpcLog(int i);
+  // GET /metrics of node i's weave-npc (over HTTP inside the node's namespace).
+  absl::StatusOr<std::string> NpcMetrics(int i);
+
+  // Stops node i's weave-npc with `signal` (SIGTERM: it must exit 0 within 10 s; SIGKILL: it
+  // dies at once). Its table stays in the kernel, as a rolling update leaves it.
+  absl::Status StopNpc(int i, int signal);
+  // Starts node i's weave-npc with `options`, which WaitEnforced then expects of the node.
+  // Returns once it serves its metrics: it may not have synced yet.
+  absl::Status StartNpc(int i, NpcOptions options);
+  // StopNpc, then StartNpc.
+  absl::Status RestartNpc(int i, int signal, NpcOptions options = {});
+
+  // Waits until node i's weave-npc (as last started) has applied a ruleset since it started
+  // (weavenpc_ruleset_syncs_total >= 1): it has listed everything and reconciled its table.
+  absl::Status WaitNpcSynced(int i, absl::Duration within);
+
  private:
+  // Starts node i's weave-npc with options_[i], without waiting.
+  absl::Status LaunchNpc(int i);
+
   PodCluster pods_;
   std::string api_dir_;
   int pod_ids_ = 0;
+  std::vector<Process*> npcs_ = std::vector<Process*>(kNodes + 1);
+  std::vector<NpcOptions> options_ = std::vector<NpcOptions>(kNodes + 1);
 };
+
+// `npc-probe connect` from network namespace `netns` (a name) to each of `to` at once: one
+// character per address (see npc_probe.cc), e.g. ".X".
+absl::StatusOr<std::string> NpcProbe(const std::string& netns, npc::Protocol protocol,
+                                     uint16_t port, const std::vector<std::string>& to);
+
+// The value of the series `series` (name and labels as exposed, e.g.
+// `weavenpc_blocked_connections_total{protocol="tcp",dport="80"}`) in a Prometheus text
+// exposition; 0 when it is absent (a counter not yet incremented).
+double MetricValue(const std::string& exposition, const std::string& series);
 
 class KernelDataPath : public npc::conformance::DataPath {
  public:
@@ -90,6 +132,15 @@ class KernelDataPath : public npc::conformance::DataPath {
       const std::vector<const npc::Pod*>& pods, npc::Protocol protocol, uint16_t port) override;
   bool Supports(npc::Protocol protocol) const override;
   std::string Describe() const override;
+
+  // The attached pod "ns/name" (its namespace path, node and address), or nullptr.
+  const Pod* Attached(const std::string& key) const;
+
+  // Starts argv (a helper such as `npc-probe stream`) in pod "ns/name"'s network namespace,
+  // logging to <node dir>/<label>-<pod id>.log. The caller owns the process.
+  absl::StatusOr<std::unique_ptr<Process>> StartInPod(const std::string& key,
+                                                      const std::string& label,
+                                                      const std::vector<std::string>& argv) const;
 
   // Deletes what the case made: its objects from the API, its pods (CNI DEL, servers stopped),
   // then waits until both weave-npcs enforce the empty model again. Idempotent; the destructor

@@ -1,21 +1,40 @@
-// npc-probe: the traffic of the NetworkPolicy conformance cases on real pods
-// (npc_conformance_netns_test.cc), run inside a pod's network namespace.
+// npc-probe: the traffic of the NetworkPolicy kernel tests (npc_conformance_netns_test.cc,
+// npc_kernel_netns_test.cc) on real pods, run inside a pod's network namespace.
 //
-//   npc-probe serve --tcp 80,81 --udp 80,81
-//       Listens on every port given (0.0.0.0), accepts and closes TCP connections, echoes UDP
-//       datagrams; prints "serving" once every socket is bound, then runs until killed.
+//   npc-probe serve [--tcp 80,81] [--udp 80,81] [--echo-tcp 8080]
+//       Listens on every port given (0.0.0.0): accepts and closes TCP connections on --tcp ports,
+//       echoes UDP datagrams, and keeps TCP connections on --echo-tcp ports open, echoing what
+//       they send; prints "serving" once every socket is bound, then runs until killed.
 //   npc-probe connect --proto tcp|udp --port N --timeout-ms M ADDR...
 //       Tries every address at once and prints one character per address, in order, then a
 //       newline: "." connected (TCP) or echoed (UDP), "X" no answer within the timeout (what a
 //       dropped packet looks like), "R" refused (an RST or an ICMP port unreachable), "E" any
 //       other error. An address that does not answer is tried once more (the first packet may
 //       wait for ARP); an answer is never tried again.
+//   npc-probe repeat --port N --interval-ms I --timeout-ms M ADDR
+//       Connections under load: prints "repeating", then makes a fresh TCP connection to ADDR
+//       every I ms (one at a time, each given M ms and never retried) and prints its character
+//       as connect does, unbuffered, without newlines; stops on SIGTERM or SIGINT, printing a
+//       newline. Keep M under a second to see a single dropped SYN (its first retransmission
+//       comes after one).
+//   npc-probe stream --port N --interval-ms I --timeout-ms M ADDR
+//       One long-lived TCP connection to an --echo-tcp server: prints "connected" (or "X", "R",
+//       "E" and exits 1 when it cannot connect within M ms), then every I ms sends a message and
+//       prints "." once its echo is back. A message whose echo does not come is not resent (TCP
+//       retransmits it), so the dots stop while the connection's packets are dropped; a
+//       connection error prints "E" and exits 1.
+//   npc-probe mcast-listen --group G --port N
+//       Joins multicast group G, prints "listening", then one line per datagram received on port
+//       N: "got <payload>".
+//   npc-probe send --port N --count K --interval-ms I --payload P ADDR
+//       Sends K UDP datagrams "P <i>" to ADDR (unicast or multicast) I ms apart, then exits.
 //
 // Plain POSIX and one thread: the probes of one source are concurrent through poll(2).
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -25,6 +44,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -38,8 +58,12 @@ using Clock = std::chrono::steady_clock;
 
 [[noreturn]] void Usage() {
   std::fprintf(stderr,
-               "usage: npc-probe serve [--tcp P,P...] [--udp P,P...]\n"
-               "       npc-probe connect --proto tcp|udp --port N [--timeout-ms M] ADDR...\n");
+               "usage: npc-probe serve [--tcp P,P...] [--udp P,P...] [--echo-tcp P,P...]\n"
+               "       npc-probe connect --proto tcp|udp --port N [--timeout-ms M] ADDR...\n"
+               "       npc-probe repeat --port N --interval-ms I --timeout-ms M ADDR\n"
+               "       npc-probe stream --port N --interval-ms I --timeout-ms M ADDR\n"
+               "       npc-probe mcast-listen --group G --port N\n"
+               "       npc-probe send --port N --count K --interval-ms I --payload P ADDR\n");
   std::exit(2);
 }
 
@@ -81,17 +105,19 @@ int Bound(int type, uint16_t port) {
   return fd;
 }
 
-int Serve(const std::vector<uint16_t>& tcp, const std::vector<uint16_t>& udp) {
+enum class Socket { kListen, kUdp, kEchoListen, kEchoConnection };
+
+int Serve(const std::vector<uint16_t>& tcp, const std::vector<uint16_t>& udp,
+          const std::vector<uint16_t>& echo_tcp) {
   std::vector<pollfd> fds;
-  std::vector<bool> is_tcp;
-  for (uint16_t port : tcp) {
-    fds.push_back({Bound(SOCK_STREAM, port), POLLIN, 0});
-    is_tcp.push_back(true);
-  }
-  for (uint16_t port : udp) {
-    fds.push_back({Bound(SOCK_DGRAM, port), POLLIN, 0});
-    is_tcp.push_back(false);
-  }
+  std::vector<Socket> kinds;
+  const auto add = [&](int fd, Socket kind) {
+    fds.push_back({fd, POLLIN, 0});
+    kinds.push_back(kind);
+  };
+  for (uint16_t port : tcp) add(Bound(SOCK_STREAM, port), Socket::kListen);
+  for (uint16_t port : udp) add(Bound(SOCK_DGRAM, port), Socket::kUdp);
+  for (uint16_t port : echo_tcp) add(Bound(SOCK_STREAM, port), Socket::kEchoListen);
   std::printf("serving\n");
   std::fflush(stdout);
   while (true) {
@@ -99,22 +125,45 @@ int Serve(const std::vector<uint16_t>& tcp, const std::vector<uint16_t>& udp) {
       if (errno == EINTR) continue;
       Die("poll");
     }
-    for (size_t i = 0; i < fds.size(); ++i) {
-      if ((fds[i].revents & POLLIN) == 0) continue;
-      if (is_tcp[i]) {
-        // The handshake is what a probe judges; the connection has nothing more to say.
-        const int conn = accept4(fds[i].fd, nullptr, nullptr, SOCK_CLOEXEC);
-        if (conn >= 0) close(conn);
-        continue;
-      }
+    const size_t polled = fds.size();  // connections accepted now are polled next round
+    for (size_t i = 0; i < polled; ++i) {
+      if (fds[i].revents == 0) continue;
       char buffer[512];
-      sockaddr_in from{};
-      socklen_t from_len = sizeof(from);
-      const ssize_t n = recvfrom(fds[i].fd, buffer, sizeof(buffer), 0,
-                                 reinterpret_cast<sockaddr*>(&from), &from_len);
-      if (n >= 0) {
-        sendto(fds[i].fd, buffer, n, 0, reinterpret_cast<sockaddr*>(&from), from_len);
+      switch (kinds[i]) {
+        case Socket::kListen: {
+          // The handshake is what a probe judges; the connection has nothing more to say.
+          const int conn = accept4(fds[i].fd, nullptr, nullptr, SOCK_CLOEXEC);
+          if (conn >= 0) close(conn);
+          break;
+        }
+        case Socket::kEchoListen: {
+          const int conn = accept4(fds[i].fd, nullptr, nullptr, SOCK_CLOEXEC);
+          if (conn >= 0) add(conn, Socket::kEchoConnection);
+          break;
+        }
+        case Socket::kEchoConnection: {
+          const ssize_t n = read(fds[i].fd, buffer, sizeof(buffer));
+          if (n > 0 && write(fds[i].fd, buffer, n) == n) break;
+          close(fds[i].fd);
+          fds[i].fd = -1;  // removed below
+          break;
+        }
+        case Socket::kUdp: {
+          sockaddr_in from{};
+          socklen_t from_len = sizeof(from);
+          const ssize_t n = recvfrom(fds[i].fd, buffer, sizeof(buffer), 0,
+                                     reinterpret_cast<sockaddr*>(&from), &from_len);
+          if (n >= 0) {
+            sendto(fds[i].fd, buffer, n, 0, reinterpret_cast<sockaddr*>(&from), from_len);
+          }
+          break;
+        }
       }
+    }
+    for (size_t i = fds.size(); i-- > 0;) {
+      if (fds[i].fd >= 0) continue;
+      fds.erase(fds.begin() + i);
+      kinds.erase(kinds.begin() + i);
     }
   }
 }
@@ -195,15 +244,150 @@ int Connect(bool tcp, uint16_t port, int timeout_ms, const std::vector<std::stri
   return 0;
 }
 
+volatile sig_atomic_t stopping = 0;
+
+void OnStopSignal(int) { stopping = 1; }
+
+void StopOnSignals() {
+  struct sigaction action {};
+  action.sa_handler = OnStopSignal;  // no SA_RESTART: a blocked poll or sleep returns
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
+}
+
+void Print(const char* text) {
+  std::fputs(text, stdout);
+  std::fflush(stdout);
+}
+
+// Starts a non-blocking TCP connection and waits up to `timeout` for it: '.', 'X', 'R' or 'E'
+// as Attempt judges it. On '.', *connected (if given) receives the socket; otherwise it is closed.
+char ConnectTcp(const std::string& address, uint16_t port, std::chrono::milliseconds timeout,
+                int* connected = nullptr) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) Die("socket");
+  sockaddr_in to = Address(address, port);
+  char result = 'X';
+  if (connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof(to)) < 0 && errno != EINPROGRESS) {
+    result = errno == ECONNREFUSED ? 'R' : 'E';
+  } else {
+    pollfd pfd{fd, POLLOUT, 0};
+    const int ready = poll(&pfd, 1, static_cast<int>(timeout.count()));
+    if (ready > 0) {
+      int error = 0;
+      socklen_t len = sizeof(error);
+      getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len);
+      result = error == 0 ? '.' : error == ECONNREFUSED ? 'R' : 'E';
+    } else if (ready < 0 && errno != EINTR) {
+      result = 'E';
+    }
+  }
+  if (result == '.' && connected != nullptr) {
+    *connected = fd;
+  } else {
+    close(fd);
+  }
+  return result;
+}
+
+int Repeat(uint16_t port, int interval_ms, int timeout_ms, const std::string& address) {
+  StopOnSignals();
+  Print("repeating\n");
+  while (!stopping) {
+    const Clock::time_point next = Clock::now() + std::chrono::milliseconds(interval_ms);
+    const char result = ConnectTcp(address, port, std::chrono::milliseconds(timeout_ms));
+    // A signal that cut the wait short is no verdict on the connection.
+    if (stopping && result == 'X') break;
+    const char text[2] = {result, '\0'};
+    Print(text);
+    std::this_thread::sleep_until(next);
+  }
+  Print("\n");
+  return 0;
+}
+
+int Stream(uint16_t port, int interval_ms, int timeout_ms, const std::string& address) {
+  int fd = -1;
+  const char result = ConnectTcp(address, port, std::chrono::milliseconds(timeout_ms), &fd);
+  if (result != '.') {
+    std::printf("%c\n", result);
+    return 1;
+  }
+  // Blocking from here on: a message waits for its echo as long as TCP keeps trying.
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  Print("connected\n");
+  for (uint64_t sequence = 0;; ++sequence) {
+    char message[17];
+    std::snprintf(message, sizeof(message), "%016llx", static_cast<unsigned long long>(sequence));
+    if (write(fd, message, 16) != 16) break;
+    char echo[16];
+    size_t got = 0;
+    while (got < sizeof(echo)) {
+      const ssize_t n = read(fd, echo + got, sizeof(echo) - got);
+      if (n <= 0) {
+        Print("E\n");
+        return 1;
+      }
+      got += n;
+    }
+    if (std::memcmp(echo, message, 16) != 0) break;
+    Print(".");
+    std::this_thread::sleep_for(std::chrono::milliseconds(interval_ms));
+  }
+  Print("E\n");
+  return 1;
+}
+
+int McastListen(const std::string& group, uint16_t port) {
+  const int fd = Bound(SOCK_DGRAM, port);
+  ip_mreqn membership{};
+  membership.imr_multiaddr = Address(group, port).sin_addr;
+  membership.imr_address.s_addr = htonl(INADDR_ANY);
+  if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &membership, sizeof(membership)) < 0) {
+    Die("joining " + group);
+  }
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  Print("listening\n");
+  while (true) {
+    char buffer[512];
+    const ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      Die("recv");
+    }
+    std::printf("got %.*s\n", static_cast<int>(n), buffer);
+    std::fflush(stdout);
+  }
+}
+
+int Send(uint16_t port, int count, int interval_ms, const std::string& payload,
+         const std::string& address) {
+  const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) Die("socket");
+  sockaddr_in to = Address(address, port);
+  for (int i = 0; i < count; ++i) {
+    if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(interval_ms));
+    const std::string datagram = payload + " " + std::to_string(i);
+    if (sendto(fd, datagram.data(), datagram.size(), 0, reinterpret_cast<sockaddr*>(&to),
+               sizeof(to)) < 0) {
+      Die("sendto " + address);
+    }
+  }
+  close(fd);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2) Usage();
   const std::string command = argv[1];
-  std::vector<uint16_t> tcp_ports, udp_ports;
-  std::string proto;
+  std::vector<uint16_t> tcp_ports, udp_ports, echo_tcp_ports;
+  std::string proto, group, payload = "npc-probe";
   int port = 0;
   int timeout_ms = 700;
+  int interval_ms = 0;
+  int count = 1;
   std::vector<std::string> addresses;
   for (int i = 2; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -215,6 +399,16 @@ int main(int argc, char** argv) {
       tcp_ports = ParsePorts(value());
     } else if (arg == "--udp") {
       udp_ports = ParsePorts(value());
+    } else if (arg == "--echo-tcp") {
+      echo_tcp_ports = ParsePorts(value());
+    } else if (arg == "--interval-ms") {
+      interval_ms = std::atoi(value().c_str());
+    } else if (arg == "--count") {
+      count = std::atoi(value().c_str());
+    } else if (arg == "--group") {
+      group = value();
+    } else if (arg == "--payload") {
+      payload = value();
     } else if (arg == "--proto") {
       proto = value();
     } else if (arg == "--port") {
@@ -227,12 +421,23 @@ int main(int argc, char** argv) {
       addresses.push_back(arg);
     }
   }
-  if (command == "serve") return Serve(tcp_ports, udp_ports);
+  if (command == "serve") return Serve(tcp_ports, udp_ports, echo_tcp_ports);
+  if (port <= 0 || port > 65535 || timeout_ms <= 0 || interval_ms < 0) Usage();
+  const uint16_t to_port = static_cast<uint16_t>(port);
   if (command == "connect") {
-    if ((proto != "tcp" && proto != "udp") || port <= 0 || port > 65535 || timeout_ms <= 0) {
-      Usage();
-    }
-    return Connect(proto == "tcp", static_cast<uint16_t>(port), timeout_ms, addresses);
+    if (proto != "tcp" && proto != "udp") Usage();
+    return Connect(proto == "tcp", to_port, timeout_ms, addresses);
+  }
+  if (command == "mcast-listen") {
+    if (group.empty()) Usage();
+    return McastListen(group, to_port);
+  }
+  if (addresses.size() != 1) Usage();
+  if (command == "repeat") return Repeat(to_port, interval_ms, timeout_ms, addresses[0]);
+  if (command == "stream") return Stream(to_port, interval_ms, timeout_ms, addresses[0]);
+  if (command == "send") {
+    if (count < 1) Usage();
+    return Send(to_port, count, interval_ms, payload, addresses[0]);
   }
   Usage();
 }
