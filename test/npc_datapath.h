@@ -60,11 +60,15 @@ class NpcCluster {
   // parentheses, which a listing never starts with).
   std::string Table(int i);
 
-  // Waits until every node's table lists exactly what the compiler makes of `model` for it
-  // (nft::ToText of npc::Compile, pods' nodes named as weave-npc knows them: "node1", "node2"),
-  // but for the order of sets and chains: nft lists them in creation order. On timeout the
-  // error shows the differing lines.
-  absl::Status WaitEnforced(const npc::Model& model, absl::Duration within);
+  // Waits until the table of every node in `nodes` lists exactly what the compiler makes of
+  // `model` for it (nft::ToText of npc::Compile, pods' nodes named as weave-npc knows them:
+  // "node1", "node2"), but for the order of sets and chains: nft lists them in creation order.
+  // On timeout the error shows the differing lines.
+  absl::Status WaitEnforced(const npc::Model& model, absl::Duration within,
+                            const std::vector<int>& nodes = {1, 2});
+
+  // The fake API server's kubeconfig (a file; its server is node 1's address).
+  std::string kubeconfig() const { return api_dir_ + "/kubeconfig"; }
 
   // A fresh pod id (also its namespace's suffix): names never repeat within a run.
   std::string NextPodId() { return "np" + std::to_string(++pod_ids_); }
@@ -126,6 +130,10 @@ class KernelDataPath : public npc::conformance::DataPath {
       const std::vector<npc::conformance::CasePod>& pods) override;
   absl::Status Enforce(const npc::Model& model,
                        const std::map<std::string, nlohmann::json>& policy_objects) override;
+  // Enforce's first half: puts `model` and the policies in the API server (what changed since
+  // the last call, in one request, and deletions), without waiting for the tables.
+  absl::Status Post(const npc::Model& model,
+                    const std::map<std::string, nlohmann::json>& policy_objects);
   absl::StatusOr<bool> Connects(const npc::Pod& from, const npc::Pod& to, npc::Protocol protocol,
                                 uint16_t port) override;
   absl::StatusOr<std::vector<std::vector<bool>>> ConnectMatrix(

@@ -276,11 +276,13 @@ TEST_CASE("allowed connections never fail while weave-npc restarts on either nod
   const auto results = [&] { return OutputAfter(*allowed, "repeating"); };
   const auto more_connections = [&](size_t n, absl::string_view when) {
     const size_t target = results().size() + n;
-    INFO(results());
-    REQUIRE_OK(WaitFor([&] { return results().size() >= target; }, absl::Seconds(10),
-                       absl::StrCat(n, " more connections ", when)));
+    const absl::Status made = WaitFor([&] { return results().size() >= target; }, absl::Seconds(10),
+                                      absl::StrCat(n, " more connections ", when));
+    const std::string so_far = results();
+    INFO("allowed pair, one character per connection: " << so_far);
+    REQUIRE_OK(made);
     // Fail early, at the step that broke it.
-    REQUIRE(CountOf(results(), '.') == results().size());
+    REQUIRE(CountOf(so_far, '.') == so_far.size());
   };
   more_connections(25, "before any restart");
 
@@ -335,19 +337,23 @@ TEST_CASE("a policy that denies an established connection cuts it and spares the
   s.SetPolicy(IngressPolicy("cut", "allow-friend", {{"app", "server"}},
                             {FromPodsOnTcp({{"role", "friend"}}, 8080)}));
   // Its conntrack entry deleted, the next segment is judged as new, and dropped.
-  INFO("doomed: " << OutputAfter(*doomed, "connected"));
   absl::Time last_echo;
-  REQUIRE_OK(WaitStalled(echoes(doomed), absl::Seconds(2), absl::Seconds(15),
-                         "the denied connection to stop passing data", &last_echo));
+  const absl::Status stalled =
+      WaitStalled(echoes(doomed), absl::Seconds(2), absl::Seconds(15),
+                  "the denied connection to stop passing data", &last_echo);
+  INFO("doomed, one dot per echo: " << OutputAfter(*doomed, "connected"));
+  REQUIRE_OK(stalled);
   std::cout << "the denied connection's last echo came "
             << absl::FormatDuration(last_echo - denied_at)
             << " after the policy was posted (give or take a poll)" << std::endl;
   CHECK(Metric(cluster, 2, "weavenpc_denied_flows_deleted_total") > deleted_before);
   // The allowed connection goes on; a new one from the doomed pod is refused.
   const size_t spared_now = echoes(spared)();
-  INFO("spared: " << OutputAfter(*spared, "connected"));
-  CHECK_OK(WaitFor([&] { return echoes(spared)() >= spared_now + 10; }, absl::Seconds(10),
-                   "the allowed connection to keep passing data"));
+  const absl::Status spared_goes_on =
+      WaitFor([&] { return echoes(spared)() >= spared_now + 10; }, absl::Seconds(10),
+              "the allowed connection to keep passing data");
+  INFO("spared, one dot per echo: " << OutputAfter(*spared, "connected"));
+  CHECK_OK(spared_goes_on);
   CHECK(s.Probe("cut/doomed", Protocol::kTcp, server, 8080) == 'X');
   CHECK(s.Probe("cut/friend", Protocol::kTcp, server, 8080) == '.');
 }
