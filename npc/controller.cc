@@ -244,18 +244,22 @@ absl::Status Controller::Sync() {
   for (const auto& [key, pod] : model.pods) pods += pod.Addressable() ? 1 : 0;
   nft::Table desired = compiler_.Compile(std::move(model));
   absl::Status status;
-  if (!applied_table_.has_value()) {
+  const nft::Table* current = applied_table_.get();
+  std::optional<nft::Table> dumped;
+  if (current == nullptr) {
     // First sync, or after a failure: start from what the kernel holds (a table left by the
     // previous weave-npc is reconciled, not flushed).
-    absl::StatusOr<std::optional<nft::Table>> current =
+    absl::StatusOr<std::optional<nft::Table>> in_kernel =
         backend_->Dump(desired.family, desired.name);
-    status = current.status();
-    if (status.ok()) applied_table_ = std::move(*current);
+    status = in_kernel.status();
+    if (status.ok()) dumped = std::move(*in_kernel);
+    if (dumped.has_value()) current = &*dumped;
   }
+  bool changed = false;
   if (status.ok()) {
-    const nft::Transaction transaction = nft::Plan(applied_table_, desired);
+    const nft::Transaction transaction = nft::Plan(current, desired);
     status = backend_->Apply(transaction);
-    if (status.ok() && !transaction.empty()) sweep_needed_ = true;
+    changed = !transaction.empty();
   }
   int rules = 0;
   int elements = 0;
@@ -264,12 +268,13 @@ absl::Status Controller::Sync() {
   const int chains = static_cast<int>(desired.chains.size());
   const int sets = static_cast<int>(desired.sets.size());
   if (status.ok()) {
-    applied_table_ = nft::Normalize(std::move(desired));
+    applied_table_ = std::make_shared<const nft::Table>(nft::Normalize(std::move(desired)));
   } else {
     applied_table_.reset();
   }
 
   absl::MutexLock lock(&mu_);
+  if (status.ok() && changed && sweeper_ != nullptr) unswept_ = applied_table_;
   if (!status.ok()) {
     ++status_.sync_errors;
     status_.last_error = std::string(status.message());
@@ -295,15 +300,27 @@ absl::Status Controller::Sync() {
 }
 
 absl::StatusOr<int> Controller::SweepFlows() {
-  absl::MutexLock sync_lock(&sync_mu_);
-  if (sweeper_ == nullptr || !sweep_needed_ || !applied_table_.has_value()) return 0;
-  sweep_needed_ = false;
-  absl::StatusOr<int> deleted = sweeper_->Sweep(*applied_table_);
+  absl::MutexLock sweep_lock(&sweep_mu_);
+  std::shared_ptr<const nft::Table> table;
+  {
+    absl::MutexLock lock(&mu_);
+    table = std::move(unswept_);
+    unswept_.reset();
+  }
+  if (table == nullptr) return 0;
+  absl::StatusOr<int> deleted = sweeper_->Sweep(*table);
   if (deleted.ok() && *deleted > 0) {
     absl::MutexLock lock(&mu_);
     status_.flows_deleted += *deleted;
   }
   return deleted;
+}
+
+bool Controller::WaitSweepDue(absl::Time deadline) const {
+  absl::MutexLock lock(&mu_);
+  const auto due = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return unswept_ != nullptr; };
+  mu_.AwaitWithDeadline(absl::Condition(&due), deadline);
+  return due();
 }
 
 std::string Controller::PodAt(net::Ipv4 address) const {

@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -94,10 +95,15 @@ class Controller {
   // Compiles, plans and applies. OK and nothing sent when nothing changed or not every kind is
   // listed yet.
   absl::Status Sync();
-  // After a sync that changed the table: deletes the conntrack entries of flows the table now
-  // refuses (so that a new deny takes effect on established connections). Returns how many;
-  // 0 without a change since the last sweep.
+  // After a sync that changed the table: deletes the conntrack entries of flows the table as
+  // last applied refuses (so that a new deny takes effect on established connections). Returns
+  // how many; 0 without a change since the last sweep. Meant for its own thread: syncs go on
+  // while it runs (a sweep reads every conntrack entry and judges each one, tens of
+  // milliseconds with a large table), and the changes applied meanwhile are swept next time.
   absl::StatusOr<int> SweepFlows();
+  // Blocks until a sweep is due (a sync changed the table since the last one) or `deadline`;
+  // returns whether one is.
+  bool WaitSweepDue(absl::Time deadline) const;
   // Blocks until Pending() or `deadline`; returns Pending().
   bool WaitPending(absl::Time deadline) const;
   // Blocks until status().syncs differs from `syncs` or `deadline`; returns whether it does.
@@ -137,10 +143,13 @@ class Controller {
   absl::Mutex sync_mu_;  // one Sync at a time; taken before mu_
   // The table as last applied, so that a pod event costs a compile and a small transaction, not
   // a dump of the whole table; cleared by a failure (the next Sync reads the backend again).
-  std::optional<nft::Table> applied_table_ ABSL_GUARDED_BY(sync_mu_);
+  // Shared, never changed: the sweep reads it while the next sync replaces it.
+  std::shared_ptr<const nft::Table> applied_table_ ABSL_GUARDED_BY(sync_mu_);
   Compiler compiler_ ABSL_GUARDED_BY(sync_mu_);
-  bool sweep_needed_ ABSL_GUARDED_BY(sync_mu_) = false;
+  absl::Mutex sweep_mu_;  // one SweepFlows at a time; taken before mu_
   mutable absl::Mutex mu_;
+  // The table as applied by the last sync that changed it, while its flows are not swept yet.
+  std::shared_ptr<const nft::Table> unswept_ ABSL_GUARDED_BY(mu_);
   Model model_ ABSL_GUARDED_BY(mu_);  // pods as RefreshPod makes them
   std::map<std::string, Pod> api_pods_ ABSL_GUARDED_BY(mu_);  // as the API has them
   std::map<std::string, LocalEndpoint> endpoints_ ABSL_GUARDED_BY(mu_);  // by id

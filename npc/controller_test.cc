@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <thread>
 
 #include "common/nft/fake_backend.h"
 
@@ -188,8 +189,70 @@ TEST_CASE("Controller: flows are swept once after a change, with the applied tab
 
   controller.Upsert(Kind::kPolicy, PolicyObject("deny", Json::parse(R"({"podSelector": {}})")));
   REQUIRE(controller.Sync().ok());
+  CHECK(controller.WaitSweepDue(absl::Now()));
   CHECK(*controller.SweepFlows() == 2);
   CHECK(sweeper.tables.size() == 2);
+  CHECK_FALSE(controller.WaitSweepDue(absl::Now()));
+}
+
+TEST_CASE("Controller: a burst of changes is swept once, with the last table") {
+  nft::FakeBackend backend;
+  RecordingSweeper sweeper;
+  Controller controller(&backend, CompileOptions{.node = "node-1"}, &sweeper);
+  controller.Upsert(Controller::Kind::kNamespace, NamespaceObject("x"));
+  for (Kind kind : {Kind::kNamespace, Kind::kPod, Kind::kPolicy}) controller.MarkListed(kind);
+  REQUIRE(controller.Sync().ok());
+  controller.Upsert(Kind::kPolicy, PolicyObject("deny", Json::parse(R"({"podSelector": {}})")));
+  REQUIRE(controller.Sync().ok());
+  controller.Upsert(Controller::Kind::kPod, PodObject("x", "a", "10.32.0.2"));
+  REQUIRE(controller.Sync().ok());
+  CHECK(controller.status().syncs == 3);
+  CHECK(*controller.SweepFlows() == 2);
+  REQUIRE(sweeper.tables.size() == 1);
+  CHECK(nft::SameContent(sweeper.tables[0], **backend.Dump(nft::Family::kInet, kTableName)));
+  CHECK(*controller.SweepFlows() == 0);
+}
+
+// Holds each sweep until released, to show that syncs go on meanwhile.
+class BlockingSweeper : public FlowSweeper {
+ public:
+  absl::StatusOr<int> Sweep(const nft::Table&) override {
+    absl::MutexLock lock(&mu);
+    ++started;
+    mu.Await(absl::Condition(&released));
+    released = false;
+    return 1;
+  }
+  absl::Mutex mu;
+  int started ABSL_GUARDED_BY(mu) = 0;
+  bool released ABSL_GUARDED_BY(mu) = false;
+};
+
+TEST_CASE("Controller: syncs are not held up by a sweep in progress") {
+  nft::FakeBackend backend;
+  BlockingSweeper sweeper;
+  Controller controller(&backend, CompileOptions{.node = "node-1"}, &sweeper);
+  controller.Upsert(Controller::Kind::kNamespace, NamespaceObject("x"));
+  for (Kind kind : {Kind::kNamespace, Kind::kPod, Kind::kPolicy}) controller.MarkListed(kind);
+  REQUIRE(controller.Sync().ok());
+  std::thread sweep([&] { CHECK(*controller.SweepFlows() == 1); });
+  {
+    absl::MutexLock lock(&sweeper.mu);
+    sweeper.mu.Await(absl::Condition(
+        +[](int* started) { return *started == 1; }, &sweeper.started));
+  }
+  // The sweep is running: a policy change is applied all the same, and makes the next sweep due.
+  controller.Upsert(Kind::kPolicy, PolicyObject("deny", Json::parse(R"({"podSelector": {}})")));
+  REQUIRE(controller.Sync().ok());
+  CHECK(controller.status().syncs == 2);
+  CHECK(controller.WaitSweepDue(absl::Now()));
+  {
+    absl::MutexLock lock(&sweeper.mu);
+    sweeper.released = true;
+  }
+  sweep.join();
+  CHECK(controller.status().flows_deleted == 1);
+  CHECK(controller.WaitSweepDue(absl::Now()));
 }
 
 // A pod the API knows without an address yet: scheduled here, not yet reported by kubelet.

@@ -73,17 +73,6 @@ void SyncLoop(weave::npc::Controller& controller, const std::atomic<bool>& stopp
     absl::Status status = controller.Sync();
     if (status.ok()) {
       retry = absl::Seconds(1);
-      // Once the burst of changes is applied: forget the flows the new rules refuse.
-      if (!controller.Pending()) {
-        absl::StatusOr<int> deleted = controller.SweepFlows();
-        if (!deleted.ok()) {
-          spdlog::error("deleting the conntrack entries of denied flows: {}",
-                        std::string(deleted.status().message()));
-        } else if (*deleted > 0) {
-          spdlog::info("deleted the conntrack entries of {} flow(s) that policy now denies",
-                       *deleted);
-        }
-      }
       continue;
     }
     spdlog::error("{}; retrying in {}", std::string(status.message()),
@@ -91,6 +80,22 @@ void SyncLoop(weave::npc::Controller& controller, const std::atomic<bool>& stopp
     const absl::Time until = absl::Now() + retry;
     while (!stopping.load() && absl::Now() < until) absl::SleepFor(absl::Milliseconds(50));
     retry = std::min(retry * 2, absl::Seconds(30));
+  }
+}
+
+// After each change: forgets the flows the new rules refuse, on its own thread so that the next
+// pod event is not held up by a sweep (a burst of changes is swept once, with its last table).
+void SweepLoop(weave::npc::Controller& controller, const std::atomic<bool>& stopping) {
+  while (!stopping.load()) {
+    if (!controller.WaitSweepDue(absl::Now() + absl::Milliseconds(200))) continue;
+    absl::StatusOr<int> deleted = controller.SweepFlows();
+    if (!deleted.ok()) {
+      spdlog::error("deleting the conntrack entries of denied flows: {}",
+                    std::string(deleted.status().message()));
+    } else if (*deleted > 0) {
+      spdlog::info("deleted the conntrack entries of {} flow(s) that policy now denies",
+                   *deleted);
+    }
   }
 }
 
@@ -230,6 +235,7 @@ int main(int argc, char** argv) {
       client->get(), "/apis/networking.k8s.io/v1/networkpolicies", &policies));
   std::atomic<bool> stopping{false};
   std::thread sync([&] { SyncLoop(controller, stopping); });
+  std::thread sweep([&] { SweepLoop(controller, stopping); });
   weave::npc::RouterReporter reporter(f.socket);
   std::thread report([&] { ReportLoop(controller, reporter, stopping); });
   weave::npc::EndpointWatcher endpoints(f.socket, &controller);
@@ -252,6 +258,7 @@ int main(int argc, char** argv) {
   endpoints.Stop();
   stopping = true;
   sync.join();
+  sweep.join();
   flush.join();
   report.join();
   if (nflog.ok()) (*nflog)->Stop();

@@ -121,8 +121,12 @@ void AddElementChanges(const std::vector<Set>& sets, const ByName& have, const T
 }  // namespace
 
 Transaction Plan(const std::optional<Table>& current, const Table& desired) {
+  return Plan(current.has_value() ? &*current : nullptr, desired);
+}
+
+Transaction Plan(const Table* current, const Table& desired) {
   Transaction transaction;
-  if (!current.has_value()) {
+  if (current == nullptr) {
     transaction.Add(ReplaceTable{Normalize(desired)});
     return transaction;
   }

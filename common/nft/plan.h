@@ -31,6 +31,7 @@ namespace weave::nft {
 //  - otherwise (no table, a base chain added, removed or changed, a set redefined, the elements of
 //    a constant set changed): one ReplaceTable of the whole table.
 // Every choice is atomic when applied, so no packet sees a half-updated table either way.
+Transaction Plan(const Table* current, const Table& desired);  // null: no table
 Transaction Plan(const std::optional<Table>& current, const Table& desired);
 
 }  // namespace weave::nft
