@@ -242,7 +242,15 @@ absl::Status Controller::Sync() {
   const int policies = static_cast<int>(model.policies.size());
   int pods = 0;
   for (const auto& [key, pod] : model.pods) pods += pod.Addressable() ? 1 : 0;
+  ControllerStatus::Steps steps;
+  absl::Time step_start = start;
+  const auto step_done = [&step_start](absl::Duration& step) {
+    const absl::Time now = absl::Now();
+    step = now - step_start;
+    step_start = now;
+  };
   nft::Table desired = compiler_.Compile(std::move(model));
+  step_done(steps.compile);
   absl::Status status;
   const nft::Table* current = applied_table_.get();
   std::optional<nft::Table> dumped;
@@ -255,10 +263,13 @@ absl::Status Controller::Sync() {
     if (status.ok()) dumped = std::move(*in_kernel);
     if (dumped.has_value()) current = &*dumped;
   }
+  step_done(steps.dump);
   bool changed = false;
   if (status.ok()) {
     const nft::Transaction transaction = nft::Plan(current, desired);
+    step_done(steps.plan);
     status = backend_->Apply(transaction);
+    step_done(steps.apply);
     changed = !transaction.empty();
   }
   int rules = 0;
@@ -287,6 +298,7 @@ absl::Status Controller::Sync() {
   status_.last_sync = absl::Now();
   if (!status_.ready) status_.first_sync = status_.last_sync;
   status_.last_sync_took = status_.last_sync - start;
+  status_.last_sync_steps = steps;
   status_.ready = true;
   status_.namespaces = namespaces;
   status_.pods = pods;

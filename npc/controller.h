@@ -64,6 +64,11 @@ struct ControllerStatus {
   absl::Time first_sync = absl::InfinitePast();
   absl::Time last_sync = absl::InfinitePast();
   absl::Duration last_sync_took;
+  // Where last_sync_took went: compiling, reading the kernel's table (first sync, or after a
+  // failure), planning the transaction, and the kernel applying it.
+  struct Steps {
+    absl::Duration compile, dump, plan, apply;
+  } last_sync_steps;
   bool ready = false;               // every watch has synced and the first sync was applied
   // As of the last sync: addresses of local endpoints whose policies are in the kernel (every
   // local endpoint whose pod the model has at that address, and those of no pod).

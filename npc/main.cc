@@ -3,6 +3,7 @@
 // Watches namespaces, pods and NetworkPolicies cluster-wide, compiles them into table
 // `inet weave-npc` for this node's pods and applies every change as one nftables transaction
 // (npc/controller.h); serves its metrics on --metrics-addr.
+#include <malloc.h>
 #include <signal.h>
 
 #include <atomic>
@@ -65,14 +66,34 @@ std::vector<weave::metrics::Family> NpcMetrics(
   };
 }
 
+// A sync that takes longer is logged with where the time went.
+constexpr absl::Duration kSlowSync = absl::Seconds(1);
+
+void LogSync(const weave::npc::ControllerStatus& status) {
+  const auto ms = [](absl::Duration d) { return absl::ToInt64Milliseconds(d); };
+  const weave::npc::ControllerStatus::Steps& steps = status.last_sync_steps;
+  spdlog::info(
+      "{} table inet {} ({} namespaces, {} pods, {} policies: {} chains, {} rules, {} sets, {} "
+      "elements) in {} ms: compile {} ms, read the kernel's table {} ms, plan {} ms, kernel {} ms",
+      status.syncs == 1 ? "applied" : "slow sync: applied", weave::npc::kTableName,
+      status.namespaces, status.pods, status.policies, status.chains, status.rules, status.sets,
+      status.elements, ms(status.last_sync_took), ms(steps.compile), ms(steps.dump),
+      ms(steps.plan), ms(steps.apply));
+}
+
 // Applies model changes as they come; a refused transaction is retried after a pause.
 void SyncLoop(weave::npc::Controller& controller, const std::atomic<bool>& stopping) {
   absl::Duration retry = absl::Seconds(1);
   while (!stopping.load()) {
     if (!controller.WaitPending(absl::Now() + absl::Milliseconds(200))) continue;
+    const uint64_t syncs_before = controller.status().syncs;
     absl::Status status = controller.Sync();
     if (status.ok()) {
       retry = absl::Seconds(1);
+      const weave::npc::ControllerStatus after = controller.status();
+      if (after.syncs != syncs_before && (syncs_before == 0 || after.last_sync_took > kSlowSync)) {
+        LogSync(after);
+      }
       continue;
     }
     spdlog::error("{}; retrying in {}", std::string(status.message()),
@@ -89,6 +110,9 @@ void SweepLoop(weave::npc::Controller& controller, const std::atomic<bool>& stop
   while (!stopping.load()) {
     if (!controller.WaitSweepDue(absl::Now() + absl::Milliseconds(200))) continue;
     absl::StatusOr<int> deleted = controller.SweepFlows();
+    // A sweep reads the whole table back (tens of MB with a large one) on this thread, whose
+    // malloc arena would otherwise keep that peak: give the pages back.
+    malloc_trim(0);
     if (!deleted.ok()) {
       spdlog::error("deleting the conntrack entries of denied flows: {}",
                     std::string(deleted.status().message()));

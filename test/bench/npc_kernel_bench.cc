@@ -498,6 +498,12 @@ TEST_CASE("weave-npc against the kernel: pod event latency, first full sync, mem
       elements, ms_since_start(monitor.first()), ms_since_start(monitor.last()), monitor.lines(),
       ms_since_start(listed));
   std::printf("(c) weave-npc after the full sync: %s\n", Memory(npc_pid).c_str());
+  // weave-npc's own account of its first sync (where the time went): its last such line.
+  std::string account = "(not logged)";
+  for (absl::string_view line : absl::StrSplit(cluster.NpcLog(1), '\n')) {
+    if (absl::StrContains(line, "applied table inet weave-npc")) account = std::string(line);
+  }
+  std::printf("    weave-npc's log: %s\n", account.c_str());
   // The kernel's share: nft itself loading the same table (its listing) into an empty namespace.
   {
     ASSIGN_OR_REQUIRE(std::string scratch, cluster.pods().netns().AddPodNamespace("nft-reference"));
