@@ -11,7 +11,7 @@ import yaml
 
 import k8s_schema
 import manifest_sources as sources
-from discovery_stub import DiscoveryStub
+from fake_discovery import FakeDiscovery
 
 
 def _project_version():
@@ -110,11 +110,11 @@ class ChartTest(unittest.TestCase):
         renders.append(sources.render_chart({"guaranteedQoS": {"enabled": True}}).stdout)
         for i, text in enumerate(renders):
             self.assertEqual(k8s_schema.check_yaml_text(text, f"render {i}"), [])
-        with tempfile.TemporaryDirectory() as dir, DiscoveryStub() as stub:
+        with tempfile.TemporaryDirectory() as dir, FakeDiscovery() as discovery:
             for i, text in enumerate(renders):
                 with open(os.path.join(dir, f"render-{i:02}.yaml"), "w") as f:
                     f.write(text)
-            result = sources.run([sources.kubectl(), *stub.kubectl_args(), "apply",
+            result = sources.run([sources.kubectl(), *discovery.kubectl_args(), "apply",
                                   "--dry-run=client", "--validate=false", "-f", dir], check=False)
             self.assertEqual(result.returncode, 0, result.stderr)
             self.assertEqual(result.stdout.count("daemonset.apps/weave-net created (dry run)"),

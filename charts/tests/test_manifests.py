@@ -1,6 +1,6 @@
 """The manifest as users get it: the static file and the generator, on the command line and over
 HTTP. Every output passes the strict schema check and `kubectl apply --dry-run=client` against
-a discovery stub, including the spec's install command word for word (host aside)."""
+a fake discovery server, including the spec's install command word for word (host aside)."""
 
 import os
 import re
@@ -10,7 +10,7 @@ import unittest
 
 import k8s_schema
 import manifest_sources as sources
-from discovery_stub import DiscoveryStub
+from fake_discovery import FakeDiscovery
 
 
 class GeneratorServer:
@@ -37,8 +37,8 @@ class GeneratorServer:
 
 
 class ManifestTest(unittest.TestCase):
-    def kubectl_apply(self, stub, source):
-        result = sources.run([sources.kubectl(), *stub.kubectl_args(), "apply",
+    def kubectl_apply(self, discovery, source):
+        result = sources.run([sources.kubectl(), *discovery.kubectl_args(), "apply",
                               "--dry-run=client", "--validate=false", "-f", source], check=False)
         self.assertEqual(result.returncode, 0, f"kubectl apply -f {source}:\n{result.stderr}")
         return result.stdout
@@ -55,14 +55,14 @@ class ManifestTest(unittest.TestCase):
                 self.assertEqual(k8s_schema.check_yaml_text(sources.generate(query), query), [])
 
     def test_every_output_passes_kubectl_dry_run(self):
-        with tempfile.TemporaryDirectory() as dir, DiscoveryStub() as stub:
+        with tempfile.TemporaryDirectory() as dir, FakeDiscovery() as discovery:
             for i, (query, _, _) in enumerate(sources.MATRIX):
                 with open(os.path.join(dir, f"generated-{i:02}.yaml"), "w") as f:
                     f.write(sources.generate(query))
-            out = self.kubectl_apply(stub, dir)
+            out = self.kubectl_apply(discovery, dir)
             self.assertEqual(out.count("daemonset.apps/weave-net created (dry run)"),
                              len(sources.MATRIX))
-            out = self.kubectl_apply(stub, sources.static_manifest_path())
+            out = self.kubectl_apply(discovery, sources.static_manifest_path())
             self.assertEqual(out.splitlines(), [
                 "serviceaccount/weave-net created (dry run)",
                 "clusterrole.rbac.authorization.k8s.io/weave-net created (dry run)",
@@ -73,12 +73,12 @@ class ManifestTest(unittest.TestCase):
             ])
 
     def test_kubectl_dry_run_fails_on_a_broken_manifest(self):
-        # The stub is no rubber stamp: a kind the API does not have, or bad YAML, fails.
+        # The fake server is no rubber stamp: a kind the API does not have, or bad YAML, fails.
         text = sources.generate("").replace("kind: DaemonSet", "kind: DaemonSett")
-        with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f, DiscoveryStub() as stub:
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f, FakeDiscovery() as discovery:
             f.write(text)
             f.flush()
-            result = sources.run([sources.kubectl(), *stub.kubectl_args(), "apply",
+            result = sources.run([sources.kubectl(), *discovery.kubectl_args(), "apply",
                                   "--dry-run=client", "--validate=false", "-f", f.name],
                                  check=False)
             self.assertNotEqual(result.returncode, 0)
@@ -86,9 +86,9 @@ class ManifestTest(unittest.TestCase):
 
     def test_the_spec_install_command_works_against_the_served_generator(self):
         # The spec's command with cloud.weave.works replaced by our server; kubectl version
-        # asks the stub (Server Version: v1.29.0), kubectl fetches the URL itself.
-        with GeneratorServer() as server, DiscoveryStub() as stub:
-            kubectl = " ".join([sources.kubectl(), *stub.kubectl_args()])
+        # asks the discovery (Server Version: v1.29.0), kubectl fetches the URL itself.
+        with GeneratorServer() as server, FakeDiscovery() as discovery:
+            kubectl = " ".join([sources.kubectl(), *discovery.kubectl_args()])
             command = (f'{kubectl} apply --dry-run=client --validate=false -f '
                        f'"{server.url}?k8s-version=$({kubectl} version | base64 | tr -d '
                        f"'\\n')&env.WEAVE_MTU=1337\"")
@@ -105,9 +105,9 @@ class ManifestTest(unittest.TestCase):
 
     def test_the_readme_command_line_form_works(self):
         # charts/README.md: weave-manifest "k8s-version=$(kubectl version | base64 | tr -d '\n')"
-        # | kubectl apply -f -   (here with --dry-run against the stub).
-        with DiscoveryStub() as stub:
-            kubectl = " ".join([sources.kubectl(), *stub.kubectl_args()])
+        # | kubectl apply -f -   (here with --dry-run against the discovery).
+        with FakeDiscovery() as discovery:
+            kubectl = " ".join([sources.kubectl(), *discovery.kubectl_args()])
             command = (f'{sources.generator()} "k8s-version=$({kubectl} version | base64 | '
                        f"tr -d '\\n')\" | {kubectl} apply --dry-run=client --validate=false "
                        f"-f -")

@@ -7,7 +7,7 @@ patch: this server answers 404 there, so every object is "created (dry run)". It
 resources the Weave Net manifest uses and a few neighbours; an object of any other kind makes
 kubectl fail, as a real server would.
 
-Usage as a library: `with DiscoveryStub() as stub: stub.kubeconfig` (a file path).
+Usage as a library: `with FakeDiscovery() as discovery: discovery.kubeconfig` (a file path).
 """
 
 import http.server
@@ -109,7 +109,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-class DiscoveryStub:
+class FakeDiscovery:
     """Serves discovery on 127.0.0.1 (an ephemeral port) and writes a kubeconfig for it."""
 
     def __enter__(self):
@@ -117,15 +117,15 @@ class DiscoveryStub:
         self.server.misses = []
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
-        self.dir = tempfile.TemporaryDirectory(prefix="discovery-stub-")
+        self.dir = tempfile.TemporaryDirectory(prefix="fake-discovery-")
         self.kubeconfig = os.path.join(self.dir.name, "kubeconfig")
         port = self.server.server_address[1]
         with open(self.kubeconfig, "w") as f:
             json.dump({
-                "apiVersion": "v1", "kind": "Config", "current-context": "stub",
-                "clusters": [{"name": "stub", "cluster": {"server": f"http://127.0.0.1:{port}"}}],
-                "users": [{"name": "stub", "user": {}}],
-                "contexts": [{"name": "stub", "context": {"cluster": "stub", "user": "stub"}}],
+                "apiVersion": "v1", "kind": "Config", "current-context": "discovery",
+                "clusters": [{"name": "discovery", "cluster": {"server": f"http://127.0.0.1:{port}"}}],
+                "users": [{"name": "discovery", "user": {}}],
+                "contexts": [{"name": "discovery", "context": {"cluster": "discovery", "user": "discovery"}}],
             }, f)
         self.cache_dir = os.path.join(self.dir.name, "cache")
         return self
@@ -144,8 +144,8 @@ class DiscoveryStub:
 
 if __name__ == "__main__":
     # Manual use: serve until interrupted, printing the kubeconfig to use.
-    with DiscoveryStub() as stub:
-        print(stub.kubeconfig, flush=True)
+    with FakeDiscovery() as discovery:
+        print(discovery.kubeconfig, flush=True)
         try:
             threading.Event().wait()
         except KeyboardInterrupt:
