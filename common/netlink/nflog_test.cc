@@ -81,11 +81,11 @@ TEST_CASE("a packet message decodes into its prefix and payload") {
   CHECK(**decoded == LoggedPacket{"weave-npc ingress: ", TcpHead()});
 
   // What the payload holds is for the caller to judge: two bytes are delivered as two bytes.
-  const absl::StatusOr<std::optional<LoggedPacket>> stub =
+  const absl::StatusOr<std::optional<LoggedPacket>> truncated =
       DecodePacketMessage(PacketMessage(AF_INET, Bytes{0x45, 0}, "x"));
-  REQUIRE(stub.ok());
-  REQUIRE(stub->has_value());
-  CHECK(**stub == LoggedPacket{"x", Bytes{0x45, 0}});
+  REQUIRE(truncated.ok());
+  REQUIRE(truncated->has_value());
+  CHECK(**truncated == LoggedPacket{"x", Bytes{0x45, 0}});
 }
 
 TEST_CASE("IPv6 packets and other messages decode to nothing") {
