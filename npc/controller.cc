@@ -343,6 +343,19 @@ std::string Controller::PodAt(net::Ipv4 address) const {
   return "";
 }
 
+std::vector<std::string> Controller::PoliciesSelecting(const std::string& pod_key,
+                                                       bool ingress) const {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::string> out;
+  auto pod = model_.pods.find(pod_key);
+  if (pod == model_.pods.end()) return out;
+  for (const auto& [key, policy] : model_.policies) {  // sorted by key
+    if (policy.ns != pod->second.ns || !(ingress ? policy.ingress : policy.egress)) continue;
+    if (policy.pod_selector.Matches(pod->second.labels)) out.push_back(key);
+  }
+  return out;
+}
+
 ControllerStatus Controller::status() const {
   absl::MutexLock lock(&mu_);
   return status_;

@@ -118,6 +118,9 @@ class Controller {
 
   // "namespace/name" of the pod with this address, or "" (for blocked-connection lines).
   std::string PodAt(net::Ipv4 address) const;
+  // The policies ("namespace/name", sorted) that select pod `pod_key` for ingress (or egress):
+  // those whose rules judged a packet it dropped (for blocked-connection lines).
+  std::vector<std::string> PoliciesSelecting(const std::string& pod_key, bool ingress) const;
 
   // A kube::EventHandler feeding one kind into this controller.
   class Handler : public kube::EventHandler {

@@ -255,6 +255,21 @@ TEST_CASE("Controller: syncs are not held up by a sweep in progress") {
   CHECK(controller.WaitSweepDue(absl::Now()));
 }
 
+TEST_CASE("Controller: the policies selecting a pod, by direction, for blocked-connection lines") {
+  Fixture f;
+  f.ListAll();  // x/a (app=web) and x/allow-http (ingress, selects app=web)
+  f.controller.Upsert(Kind::kPolicy,
+                      PolicyObject("deny-egress", Json::parse(R"({"podSelector": {},
+                          "policyTypes": ["Egress"]})")));
+  f.controller.Upsert(Kind::kPolicy, PolicyObject("other", Json::parse(R"({"podSelector":
+                          {"matchLabels": {"app": "db"}}})")));
+  f.controller.Upsert(Kind::kPod, PodObject("y", "b", "10.32.0.3"));  // same labels, other ns
+  CHECK(f.controller.PoliciesSelecting("x/a", true) == std::vector<std::string>{"x/allow-http"});
+  CHECK(f.controller.PoliciesSelecting("x/a", false) == std::vector<std::string>{"x/deny-egress"});
+  CHECK(f.controller.PoliciesSelecting("y/b", true).empty());
+  CHECK(f.controller.PoliciesSelecting("x/nobody", true).empty());
+}
+
 // A pod the API knows without an address yet: scheduled here, not yet reported by kubelet.
 Json PodWithoutAddress(const std::string& ns, const std::string& name) {
   Json pod = PodObject(ns, name, "");

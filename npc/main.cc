@@ -219,9 +219,16 @@ int main(int argc, char** argv) {
   Controller controller(backend->get(),
                         {.node = f.node_name, .allow_mcast = *allow_mcast, .legacy_netpol = *legacy},
                         sweeper.get());
-  // Blocked connections: the spec's line for each (rate-limited), with pod names where known.
+  // Blocked connections: the spec's line for each (rate-limited), with pod and policy names
+  // where known.
+  using weave::npc::nflog::Direction;
   weave::npc::nflog::BlockedConnectionLog blocked(
-      {}, [&controller](weave::net::Ipv4 address) { return controller.PodAt(address); },
+      {},
+      {.pod = [&controller](weave::net::Ipv4 address) { return controller.PodAt(address); },
+       .policies =
+           [&controller](const std::string& pod, Direction direction) {
+             return controller.PoliciesSelecting(pod, direction == Direction::kIngress);
+           }},
       absl::Now, [](const std::string& line) { spdlog::warn("{}", line); });
   auto nflog = weave::netlink::nflog::NflogReader::Open();
   if (nflog.ok()) {

@@ -18,6 +18,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
+#include "test/harness/file_util.h"
 #include "test/harness/status_assertions.h"
 #include "test/harness/subprocess.h"
 #include "test/harness/wait_for.h"
@@ -278,6 +279,24 @@ TEST_CASE("the real weave-npc's first sync opens the gate", "[netns]") {
   ASSIGN_OR_REQUIRE(CommandResult selected,
                     node.Exec({"nft", "list", "set", "inet", "weave-npc", "in.default.lock-e.sel"}));
   CHECK_THAT(selected.stdout_data, Catch::Contains(e.address));
+  // weave-npc's line for the drop names the pods and the policy whose rules did not allow it.
+  const auto logged = [npc](const std::string& text) {
+    return WaitFor([&] { return absl::StrContains(ReadFileOrEmpty(npc->log_path()), text); },
+                   absl::Seconds(10), absl::StrCat("weave-npc to log \"", text, "\""));
+  };
+  REQUIRE_OK(logged(absl::StrCat(
+      " to ", e.address, ":7000",
+      " blocked by Weave NPC. (ingress from pod default/a to pod default/e; not allowed by the "
+      "ingress rules of default/lock-e)")));
+  // A pod the API never names stays at the gate (fail closed), and weave-npc's line for what the
+  // router's gate dropped says so.
+  Pod& ghost = pods.Add(1, "ghost");
+  CHECK(Connect(a.netns, ghost.address) == "TimeoutError");
+  REQUIRE_OK(logged(absl::StrCat(
+      " to ", ghost.address, ":7000",
+      " blocked by Weave NPC. (new pod held at the router's gate until weave-npc applies its "
+      "policy: from pod default/a)")));
+  CHECK(c.Report(1)["npcGate"]["pendingPods"] == 1);
   // weave-npc goes away (an update): the gate stays open.
   REQUIRE_OK(npc->Stop(absl::Seconds(10)).status());
   RequireConnects(b, a, absl::Seconds(3));

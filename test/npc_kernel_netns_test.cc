@@ -241,8 +241,11 @@ TEST_CASE("weave-npc logs and counts the TCP and UDP connections it blocks", "[n
   CHECK(s.Probe("logs/client", Protocol::kTcp, server, 80) == 'X');
   CHECK(s.Probe("logs/client", Protocol::kUdp, server, 81) == 'X');
 
-  // Ingress is judged, and logged, on the server's node; the pods are named after the sentence.
-  const std::string pods = R"( \(ingress from pod logs/client to pod logs/server\))";
+  // Ingress is judged, and logged, on the server's node; the pods, and the policy whose rules did
+  // not allow it, are named after the sentence.
+  const std::string pods =
+      R"( \(ingress from pod logs/client to pod logs/server; not allowed by the ingress rules of )"
+      R"(logs/deny-server\)$)";
   std::string tcp_line =
       WaitLogged(cluster, 2, log_start, BlockedLine("TCP", client, server, 80) + pods);
   std::string udp_line =

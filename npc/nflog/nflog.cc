@@ -69,6 +69,7 @@ std::string ProtocolName(Protocol protocol) {
 Direction DirectionOfPrefix(absl::string_view prefix) {
   if (absl::StrContains(prefix, "ingress")) return Direction::kIngress;
   if (absl::StrContains(prefix, "egress")) return Direction::kEgress;
+  if (absl::StrContains(prefix, "weave-gate")) return Direction::kGate;
   return Direction::kUnknown;
 }
 
@@ -121,29 +122,58 @@ absl::StatusOr<BlockedPacket> ParseIpv4Packet(absl::Span<const uint8_t> packet,
   return out;
 }
 
-std::string FormatBlockedLine(const BlockedPacket& packet, const PodLookup& lookup) {
+namespace {
+
+// Policies named in one line at most; the rest are counted.
+constexpr size_t kMaxPoliciesNamed = 3;
+
+// "; not allowed by the ingress rules of a/x, a/y", or "" without policies.
+std::string NotAllowedBy(absl::string_view direction, const std::vector<std::string>& policies) {
+  if (policies.empty()) return "";
+  const size_t named = std::min(policies.size(), kMaxPoliciesNamed);
+  std::string text = absl::StrCat("; not allowed by the ", direction, " rules of ",
+                                  absl::StrJoin(policies.begin(), policies.begin() + named, ", "));
+  if (policies.size() > named) absl::StrAppend(&text, " and ", policies.size() - named, " more");
+  return text;
+}
+
+}  // namespace
+
+std::string FormatBlockedLine(const BlockedPacket& packet, const Lookups& lookups) {
   std::string line = absl::StrCat(DisplayName(packet.protocol), " connection from ",
                                   Endpoint(packet.saddr, packet.has_ports, packet.sport), " to ",
                                   Endpoint(packet.daddr, packet.has_ports, packet.dport),
                                   " blocked by Weave NPC.");
-  if (!lookup) return line;
-  const std::string source_pod = lookup(packet.saddr);
-  const std::string destination_pod = lookup(packet.daddr);
+  if (!lookups.pod) return line;
+  const std::string source_pod = lookups.pod(packet.saddr);
+  const std::string destination_pod = lookups.pod(packet.daddr);
   if (source_pod.empty() && destination_pod.empty()) return line;
   std::vector<std::string> words;
-  switch (DirectionOfPrefix(packet.prefix)) {
+  const Direction direction = DirectionOfPrefix(packet.prefix);
+  switch (direction) {
     case Direction::kIngress:
       words.push_back("ingress");
       break;
     case Direction::kEgress:
       words.push_back("egress");
       break;
+    case Direction::kGate:
+      words.push_back("new pod held at the router's gate until weave-npc applies its policy:");
+      break;
     case Direction::kUnknown:
       break;
   }
   if (!source_pod.empty()) words.push_back(absl::StrCat("from pod ", source_pod));
   if (!destination_pod.empty()) words.push_back(absl::StrCat("to pod ", destination_pod));
-  absl::StrAppend(&line, " (", absl::StrJoin(words, " "), ")");
+  // The pod whose policies judged the packet: the destination's for ingress, the source's for
+  // egress.
+  std::string reason;
+  if (lookups.policies && direction == Direction::kIngress && !destination_pod.empty()) {
+    reason = NotAllowedBy("ingress", lookups.policies(destination_pod, direction));
+  } else if (lookups.policies && direction == Direction::kEgress && !source_pod.empty()) {
+    reason = NotAllowedBy("egress", lookups.policies(source_pod, direction));
+  }
+  absl::StrAppend(&line, " (", absl::StrJoin(words, " "), reason, ")");
   return line;
 }
 
@@ -220,9 +250,9 @@ metrics::Family BlockedConnectionsFamily(const std::vector<BlockedCount>& counts
 // ---------------------------------------------------------------------------------------------
 // The log
 
-BlockedConnectionLog::BlockedConnectionLog(Options options, PodLookup lookup, Clock clock,
+BlockedConnectionLog::BlockedConnectionLog(Options options, Lookups lookups, Clock clock,
                                            Sink sink, size_t max_label_sets)
-    : lookup_(std::move(lookup)),
+    : lookups_(std::move(lookups)),
       clock_(std::move(clock)),
       sink_(std::move(sink)),
       counters_(max_label_sets),
@@ -240,7 +270,7 @@ void BlockedConnectionLog::Record(const BlockedPacket& packet) {
     suppressed = std::exchange(suppressed_, 0);
   }
   if (suppressed > 0) sink_(SuppressedLine(suppressed));
-  sink_(FormatBlockedLine(packet, lookup_));
+  sink_(FormatBlockedLine(packet, lookups_));
 }
 
 absl::Status BlockedConnectionLog::RecordIpv4(absl::Span<const uint8_t> packet,

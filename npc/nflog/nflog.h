@@ -45,11 +45,12 @@ enum class Protocol : uint8_t { kIcmp = 1, kTcp = 6, kUdp = 17, kSctp = 132 };
 // metric's protocol label.
 std::string ProtocolName(Protocol protocol);
 
-// Which of weave-npc's rules dropped the packet, as its log prefix says.
-enum class Direction { kUnknown, kIngress, kEgress };
+// Which rule dropped the packet, as its log prefix says: weave-npc's ingress or egress rules, or
+// the router's gate for new pods (which logs to the same group, see router/net/masquerade.h).
+enum class Direction { kUnknown, kIngress, kEgress, kGate };
 
 // kIngress for a prefix containing "ingress" ("weave-npc ingress: "), kEgress for one containing
-// "egress" (and not "ingress"), kUnknown otherwise.
+// "egress" (and not "ingress"), kGate for the router's "weave-gate: ", kUnknown otherwise.
 Direction DirectionOfPrefix(absl::string_view prefix);
 
 // The head of a dropped IPv4 packet, as far as the log needs it.
@@ -81,6 +82,17 @@ absl::StatusOr<BlockedPacket> ParseIpv4Packet(absl::Span<const uint8_t> packet, 
 // Looks up the pod that has an address: "namespace/name", or "" when it is no pod we know.
 // Called from the thread that logs; must be thread-safe.
 using PodLookup = std::function<std::string(net::Ipv4)>;
+// The policies ("namespace/name", in order) that select pod `pod` ("namespace/name") for
+// `direction` (kIngress or kEgress): the ones whose rules did not allow a packet it dropped.
+// Called from the thread that logs; must be thread-safe.
+using PolicyLookup =
+    std::function<std::vector<std::string>(const std::string& pod, Direction direction)>;
+
+// What the log knows of pods and policies; either may be empty.
+struct Lookups {
+  PodLookup pod;
+  PolicyLookup policies;
+};
 
 // The log line of a blocked packet. First, always and word for word, the original sentence:
 //
@@ -93,16 +105,21 @@ using PodLookup = std::function<std::string(net::Ipv4)>;
 //   ICMP connection from 10.32.0.7 to 10.32.0.11 blocked by Weave NPC.
 //   IP protocol 47 connection from 10.32.0.7 to 10.32.0.11 blocked by Weave NPC.
 //
-// Then, only when `lookup` names a pod at either end, a parenthesis with the direction (when the
-// prefix tells it) and the pods that are known:
+// Then, only when the pod lookup names a pod at either end, a parenthesis with the direction
+// (when the prefix tells it), the pods that are known and, for a pod weave-npc's rules isolate,
+// the policies whose rules did not allow the packet (the reason users asked for, weave#3839):
 //
-//   ... blocked by Weave NPC. (ingress from pod default/client to pod default/server)
-//   ... blocked by Weave NPC. (egress from pod default/client)
+//   ... blocked by Weave NPC. (ingress from pod default/client to pod shop/server; not allowed
+//       by the ingress rules of shop/allow-web, shop/deny-all)       [one line]
+//   ... blocked by Weave NPC. (egress from pod default/client; not allowed by the egress rules
+//       of default/a, default/b, default/c and 2 more)               [one line]
 //   ... blocked by Weave NPC. (to pod default/server)
+//   ... blocked by Weave NPC. (new pod held at the router's gate until weave-npc applies its
+//       policy: from pod default/client to pod shop/server)          [one line]
 //
 // So without pod names (no lookup, or addresses outside the cluster) the line is exactly Weave
-// Net's, and tools that matched it keep working. `lookup` may be empty.
-std::string FormatBlockedLine(const BlockedPacket& packet, const PodLookup& lookup = nullptr);
+// Net's, and tools that matched it keep working.
+std::string FormatBlockedLine(const BlockedPacket& packet, const Lookups& lookups = {});
 
 // "... and 57 more blocked connections not logged" ("connection" for 1): the line that stands
 // for lines the rate limit held back, logged after the last line that was.
@@ -177,7 +194,7 @@ metrics::Family BlockedConnectionsFamily(const std::vector<BlockedCount>& counts
 // most the rate's lines plus one summary per logged line or Flush.
 //
 // `clock` and `sink` are the seams (the daemon passes absl::Now and spdlog). Thread-safe:
-// Record may run on the reader's thread while Flush and Counters run elsewhere. `lookup` and
+// Record may run on the reader's thread while Flush and Counters run elsewhere. The lookups and
 // `sink` are called without a lock held, and may be called from several threads.
 class BlockedConnectionLog {
  public:
@@ -188,7 +205,7 @@ class BlockedConnectionLog {
   using Sink = std::function<void(const std::string& line)>;
   using Clock = std::function<absl::Time()>;
 
-  BlockedConnectionLog(Options options, PodLookup lookup, Clock clock, Sink sink,
+  BlockedConnectionLog(Options options, Lookups lookups, Clock clock, Sink sink,
                        size_t max_label_sets = BlockedConnectionCounters::kDefaultMaxLabelSets);
 
   // Counts `packet` (always) and logs its line (unless the rate limit holds it back).
@@ -207,7 +224,7 @@ class BlockedConnectionLog {
   const BlockedConnectionCounters& counters() const { return counters_; }
 
  private:
-  const PodLookup lookup_;
+  const Lookups lookups_;
   const Clock clock_;
   const Sink sink_;
   BlockedConnectionCounters counters_;

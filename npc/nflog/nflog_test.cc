@@ -259,19 +259,85 @@ TEST_CASE("known pods and the direction follow the sentence in parentheses") {
   const BlockedPacket egress = Blocked(Protocol::kTcp, 56648, 80, "weave-npc egress: ");
   const BlockedPacket unknown = Blocked(Protocol::kTcp, 56648, 80, "something else: ");
 
-  CHECK(FormatBlockedLine(ingress, both) ==
+  CHECK(FormatBlockedLine(ingress, {.pod = both}) ==
         sentence + " (ingress from pod default/client to pod shop/server)");
-  CHECK(FormatBlockedLine(egress, source_only) == sentence + " (egress from pod default/client)");
-  CHECK(FormatBlockedLine(ingress, destination_only) == sentence + " (ingress to pod shop/server)");
-  CHECK(FormatBlockedLine(unknown, both) ==
+  CHECK(FormatBlockedLine(egress, {.pod = source_only}) ==
+        sentence + " (egress from pod default/client)");
+  CHECK(FormatBlockedLine(ingress, {.pod = destination_only}) ==
+        sentence + " (ingress to pod shop/server)");
+  CHECK(FormatBlockedLine(unknown, {.pod = both}) ==
         sentence + " (from pod default/client to pod shop/server)");
-  CHECK(FormatBlockedLine(ingress, nobody) == sentence);
-  CHECK(FormatBlockedLine(ingress, nullptr) == sentence);
+  CHECK(FormatBlockedLine(ingress, {.pod = nobody}) == sentence);
+  CHECK(FormatBlockedLine(ingress, {}) == sentence);
+}
+
+TEST_CASE("the policies whose rules did not allow the packet follow the pods") {
+  const PodLookup both = [](net::Ipv4 ip) -> std::string {
+    if (ip == Ip("10.32.0.7")) return "default/client";
+    if (ip == Ip("10.32.0.11")) return "shop/server";
+    return "";
+  };
+  std::vector<std::pair<std::string, Direction>> asked;
+  const PolicyLookup policies = [&](const std::string& pod, Direction direction) {
+    asked.emplace_back(pod, direction);
+    if (pod == "shop/server") return std::vector<std::string>{"shop/allow-web", "shop/deny-all"};
+    return std::vector<std::string>{"default/a", "default/b", "default/c", "default/d",
+                                    "default/e"};
+  };
+  const std::string sentence =
+      "TCP connection from 10.32.0.7:56648 to 10.32.0.11:80 blocked by Weave NPC.";
+
+  // Ingress: the destination's policies; egress: the source's, at most three named.
+  CHECK(FormatBlockedLine(Blocked(Protocol::kTcp, 56648, 80, "weave-npc ingress: "),
+                          {both, policies}) ==
+        sentence + " (ingress from pod default/client to pod shop/server; not allowed by the "
+                   "ingress rules of shop/allow-web, shop/deny-all)");
+  CHECK(FormatBlockedLine(Blocked(Protocol::kTcp, 56648, 80, "weave-npc egress: "),
+                          {both, policies}) ==
+        sentence + " (egress from pod default/client to pod shop/server; not allowed by the "
+                   "egress rules of default/a, default/b, default/c and 2 more)");
+  CHECK(asked == std::vector<std::pair<std::string, Direction>>{
+                     {"shop/server", Direction::kIngress}, {"default/client", Direction::kEgress}});
+
+  // No policy selects the pod (a lookup racing a change): the pods alone.
+  const PolicyLookup none = [](const std::string&, Direction) {
+    return std::vector<std::string>{};
+  };
+  CHECK(FormatBlockedLine(Blocked(Protocol::kTcp, 56648, 80, "weave-npc ingress: "),
+                          {both, none}) ==
+        sentence + " (ingress from pod default/client to pod shop/server)");
+  // The judged pod unknown, or no direction: no policies asked for.
+  asked.clear();
+  const PodLookup source_only = [](net::Ipv4 ip) -> std::string {
+    return ip == Ip("10.32.0.7") ? "default/client" : "";
+  };
+  CHECK(FormatBlockedLine(Blocked(Protocol::kTcp, 56648, 80, "weave-npc ingress: "),
+                          {source_only, policies}) ==
+        sentence + " (ingress from pod default/client)");
+  CHECK(FormatBlockedLine(Blocked(Protocol::kTcp, 56648, 80, "x: "), {both, policies}) ==
+        sentence + " (from pod default/client to pod shop/server)");
+  CHECK(asked.empty());
+}
+
+TEST_CASE("a packet the router's gate held says so") {
+  const PodLookup server = [](net::Ipv4 ip) -> std::string {
+    return ip == Ip("10.32.0.11") ? "shop/server" : "";
+  };
+  const std::string sentence =
+      "TCP connection from 10.32.0.7:56648 to 10.32.0.11:80 blocked by Weave NPC.";
+  const BlockedPacket gated = Blocked(Protocol::kTcp, 56648, 80, "weave-gate: ");
+  CHECK(FormatBlockedLine(gated, {.pod = server}) ==
+        sentence +
+            " (new pod held at the router's gate until weave-npc applies its policy: to pod "
+            "shop/server)");
+  // Without a pod named, the original sentence alone, as for weave-npc's own drops.
+  CHECK(FormatBlockedLine(gated, {}) == sentence);
 }
 
 TEST_CASE("the direction comes from the prefix") {
   CHECK(DirectionOfPrefix("weave-npc ingress: ") == Direction::kIngress);
   CHECK(DirectionOfPrefix("weave-npc egress: ") == Direction::kEgress);
+  CHECK(DirectionOfPrefix("weave-gate: ") == Direction::kGate);
   CHECK(DirectionOfPrefix("") == Direction::kUnknown);
   CHECK(DirectionOfPrefix("weave-npc: ") == Direction::kUnknown);
 }
@@ -385,7 +451,7 @@ struct LogFixture {
   absl::Time now = kT0;
   std::vector<std::string> lines;
   BlockedConnectionLog log{{.lines_per_second = 10, .burst = 20},
-                           nullptr,
+                           {},
                            [this] { return now; },
                            [this](const std::string& line) { lines.push_back(line); }};
 };
@@ -437,7 +503,7 @@ TEST_CASE("a logged IPv4 packet is parsed, then counted and logged with its pref
   // The prefix travels with the packet: it names the direction.
   std::vector<std::string> lines;
   BlockedConnectionLog log(
-      {}, [](net::Ipv4 ip) { return ip == Ip("10.32.0.11") ? "shop/server" : ""; },
+      {}, {.pod = [](net::Ipv4 ip) { return ip == Ip("10.32.0.11") ? "shop/server" : ""; }},
       [] { return kT0; }, [&](const std::string& line) { lines.push_back(line); });
   REQUIRE(log.RecordIpv4(tcp, "weave-npc egress: ").ok());
   CHECK(lines == std::vector<std::string>{
@@ -456,7 +522,7 @@ TEST_CASE("a logged packet that does not parse is an error, neither counted nor 
 TEST_CASE("the log names pods through its lookup") {
   std::vector<std::string> lines;
   BlockedConnectionLog log(
-      {}, [](net::Ipv4 ip) { return ip == Ip("10.32.0.11") ? "shop/server" : ""; },
+      {}, {.pod = [](net::Ipv4 ip) { return ip == Ip("10.32.0.11") ? "shop/server" : ""; }},
       [] { return kT0; }, [&](const std::string& line) { lines.push_back(line); });
   log.Record(Blocked(Protocol::kTcp, 56648, 80));
   CHECK(lines == std::vector<std::string>{
