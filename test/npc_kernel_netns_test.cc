@@ -421,7 +421,9 @@ TEST_CASE("multicast passes isolation by default and is dropped with allow-mcast
   size_t log_start = cluster.NpcLog(1).size();
   send("egress-denied");
   WaitLogged(cluster, 1, log_start,
-             BlockedLine("UDP", sender, group, 5000) + R"( \(egress from pod mcast/sender\))");
+             BlockedLine("UDP", sender, group, 5000) +
+                 R"( \(egress from pod mcast/sender; not allowed by the egress rules of )"
+                 R"(mcast/deny-sender-egress\))");
   CHECK_FALSE(received("mcast/near", "egress-denied"));
   CHECK_FALSE(received("mcast/far", "egress-denied"));
 
@@ -432,7 +434,7 @@ TEST_CASE("multicast passes isolation by default and is dropped with allow-mcast
   log_start = cluster.NpcLog(1).size();
   send("ingress-denied");
   WaitLogged(cluster, 1, log_start,
-             BlockedLine("UDP", sender, group, 5000) + R"( \(ingress from pod mcast/sender\))");
+             BlockedLine("UDP", sender, group, 5000) + R"( \(ingress from pod mcast/sender\)$)");
   CHECK_FALSE(received("mcast/near", "ingress-denied"));
   CHECK_FALSE(received("mcast/far", "ingress-denied"));
 }
@@ -500,7 +502,8 @@ TEST_CASE("a connection DNAT'd to a pod is judged by that pod's ingress policy",
   CHECK(s.Probe("nodeport/stranger", Protocol::kTcp, node.address(), 30080) == 'X');
   WaitLogged(cluster, 2, log_start,
              BlockedLine("TCP", s.ip("nodeport/stranger"), server, 80) +
-                 R"( \(ingress from pod nodeport/stranger to pod nodeport/server\))");
+                 R"( \(ingress from pod nodeport/stranger to pod nodeport/server; not allowed )"
+                 R"(by the ingress rules of nodeport/allow-friend\))");
 
   // A pod on node 1 reaches node 2's address masqueraded by node 1's router (pod -> outside), as
   // kube-proxy's NodePorts are reached: the policy sees node 1's address, not the pod.
