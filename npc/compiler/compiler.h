@@ -16,7 +16,9 @@
 //       ip saddr @in.NS.NAME.0 tcp dport 80-81 accept
 //       ip saddr @in.NS.NAME.0 ip daddr . meta l4proto . th dport @in.NS.NAME.0.np accept
 //   set in.NS.NAME.sel   this node's pods the policy selects
-//   set in.NS.NAME.I     the peers of rule I (pod addresses and ipBlocks, as intervals)
+//   set in.NS.NAME.I     the peers of rule I: pod addresses (a hash set)
+//   set in.NS.NAME.I.nets    instead, for a rule with ipBlocks: its pods and networks, as
+//                        intervals
 //   set in.NS.NAME.I.np  named ports of rule I resolved to (pod address, protocol, port)
 //
 // Why two base chains: an `accept` ends only its own base chain, so a packet the egress chain

@@ -79,7 +79,7 @@ constexpr char kWebPolicyTable[] = R"(table inet weave-npc {
 		elements = { 10.32.0.2 }
 	}
 
-	set in.x.web.0 {
+	set in.x.web.0.nets {
 		type ipv4_addr
 		flags interval
 		elements = { 10.32.0.3, 192.168.0.0/24,
@@ -101,7 +101,6 @@ constexpr char kWebPolicyTable[] = R"(table inet weave-npc {
 
 	set eg.x.web.0 {
 		type ipv4_addr
-		flags interval
 		elements = { 10.32.0.4 }
 	}
 
@@ -129,7 +128,7 @@ constexpr char kWebPolicyTable[] = R"(table inet weave-npc {
 	}
 
 	chain in.x.web {
-		ip saddr @in.x.web.0 tcp dport 80-81 accept
+		ip saddr @in.x.web.0.nets tcp dport 80-81 accept
 		ip daddr . meta l4proto . th dport @in.x.web.1.np accept
 	}
 
@@ -146,6 +145,46 @@ TEST_CASE("Compile: the golden table of a policy with every kind of peer and por
   const nft::Table table = Compile(model, {.node = "node-1"});
   REQUIRE(nft::ValidateTable(table).ok());
   CHECK(nft::ToText(table) == kWebPolicyTable);
+}
+
+TEST_CASE("Compile: pod peers make a hash set, ipBlocks an interval set of another name") {
+  Model model = SmallModel();
+  Policy policy;
+  policy.ns = "x";
+  policy.name = "p";
+  policy.pod_selector = Select("pod", "a");
+  policy.ingress = true;
+  PolicyPeer from_x;
+  from_x.namespace_selector = Select("kubernetes.io/metadata.name", "x");
+  policy.ingress_rules.push_back(PolicyRule{{from_x}, {}});
+  model.policies[policy.Key()] = policy;
+  const nft::Table pods_only = nft::Normalize(Compile(model, {.node = "node-1"}));
+  const nft::Set* set = pods_only.FindSet("in.x.p.0");
+  REQUIRE(set != nullptr);
+  CHECK_FALSE(set->interval);
+  CHECK(set->elements == std::vector<nft::Element>{net::Cidr(Ip("10.32.0.2"), 32),
+                                                   net::Cidr(Ip("10.32.0.3"), 32)});
+  CHECK(pods_only.FindSet("in.x.p.0.nets") == nullptr);
+
+  // The same rule with an ipBlock: the set is an interval set, under its own name.
+  PolicyPeer block;
+  block.ip_block = IpBlock{Net("192.168.0.0/16"), {}};
+  model.policies[policy.Key()].ingress_rules[0].peers.push_back(block);
+  const nft::Table with_block = nft::Normalize(Compile(model, {.node = "node-1"}));
+  set = with_block.FindSet("in.x.p.0.nets");
+  REQUIRE(set != nullptr);
+  CHECK(set->interval);
+  CHECK(set->elements.size() == 3);
+  CHECK(with_block.FindSet("in.x.p.0") == nullptr);
+
+  // Either way round, the edit is a small transaction (a set swapped), not the whole table.
+  for (const auto& [from, to] : {std::pair(&pods_only, &with_block), {&with_block, &pods_only}}) {
+    const nft::Transaction transaction = nft::Plan(from, *to);
+    REQUIRE_FALSE(transaction.empty());
+    for (const nft::Operation& operation : transaction.operations) {
+      CHECK_FALSE(std::holds_alternative<nft::ReplaceTable>(operation));
+    }
+  }
 }
 
 TEST_CASE("Compile: the table of a node is what the fake backend accepts and dumps back") {
