@@ -195,14 +195,21 @@ TEST_CASE("Controller: flows are swept once after a change, with the applied tab
   CHECK_FALSE(controller.WaitSweepDue(absl::Now()));
 }
 
+// Namespace x, every kind listed, and the first sync applied.
+void FirstSync(Controller& controller) {
+  controller.Upsert(Kind::kNamespace, NamespaceObject("x"));
+  for (Kind kind : {Kind::kNamespace, Kind::kPod, Kind::kPolicy}) controller.MarkListed(kind);
+  REQUIRE(controller.Sync().ok());
+}
+
+const Json kDenyAll = Json::parse(R"({"podSelector": {}})");
+
 TEST_CASE("Controller: a burst of changes is swept once, with the last table") {
   nft::FakeBackend backend;
   RecordingSweeper sweeper;
   Controller controller(&backend, CompileOptions{.node = "node-1"}, &sweeper);
-  controller.Upsert(Controller::Kind::kNamespace, NamespaceObject("x"));
-  for (Kind kind : {Kind::kNamespace, Kind::kPod, Kind::kPolicy}) controller.MarkListed(kind);
-  REQUIRE(controller.Sync().ok());
-  controller.Upsert(Kind::kPolicy, PolicyObject("deny", Json::parse(R"({"podSelector": {}})")));
+  FirstSync(controller);
+  controller.Upsert(Kind::kPolicy, PolicyObject("deny", kDenyAll));
   REQUIRE(controller.Sync().ok());
   controller.Upsert(Controller::Kind::kPod, PodObject("x", "a", "10.32.0.2"));
   REQUIRE(controller.Sync().ok());
@@ -232,9 +239,7 @@ TEST_CASE("Controller: syncs are not held up by a sweep in progress") {
   nft::FakeBackend backend;
   BlockingSweeper sweeper;
   Controller controller(&backend, CompileOptions{.node = "node-1"}, &sweeper);
-  controller.Upsert(Controller::Kind::kNamespace, NamespaceObject("x"));
-  for (Kind kind : {Kind::kNamespace, Kind::kPod, Kind::kPolicy}) controller.MarkListed(kind);
-  REQUIRE(controller.Sync().ok());
+  FirstSync(controller);
   std::thread sweep([&] { CHECK(*controller.SweepFlows() == 1); });
   {
     absl::MutexLock lock(&sweeper.mu);
@@ -242,7 +247,7 @@ TEST_CASE("Controller: syncs are not held up by a sweep in progress") {
         +[](int* started) { return *started == 1; }, &sweeper.started));
   }
   // The sweep is running: a policy change is applied all the same, and makes the next sweep due.
-  controller.Upsert(Kind::kPolicy, PolicyObject("deny", Json::parse(R"({"podSelector": {}})")));
+  controller.Upsert(Kind::kPolicy, PolicyObject("deny", kDenyAll));
   REQUIRE(controller.Sync().ok());
   CHECK(controller.status().syncs == 2);
   CHECK(controller.WaitSweepDue(absl::Now()));
