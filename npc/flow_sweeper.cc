@@ -3,6 +3,8 @@
 #include <ifaddrs.h>
 #include <netinet/in.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 
 namespace weave::npc {
@@ -29,6 +31,10 @@ bool Doomed(const netlink::conntrack::Flow& flow, const conformance::Ruleset& ru
   packet.dport = flow.dport;
   packet.ct_state = conformance::kCtNew;
   return ruleset.Evaluate("forward", packet).fate == conformance::Fate::kDrop;
+}
+
+absl::Duration SweepPause(absl::Duration took) {
+  return std::max(absl::Milliseconds(250), 4 * took);
 }
 
 std::set<uint32_t> NodeAddresses() {

@@ -17,6 +17,7 @@
 #include <set>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "common/netlink/conntrack.h"
 #include "common/nft/ruleset.h"
 #include "npc/conformance/evaluator.h"
@@ -36,6 +37,12 @@ bool Doomed(const netlink::conntrack::Flow& flow, const conformance::Ruleset& ru
 
 // The node's own IPv4 addresses (getifaddrs), host order.
 std::set<uint32_t> NodeAddresses();
+
+// How long to wait after a sweep that took `took` before starting the next one: sweeps read the
+// whole table back (tens of milliseconds with a large one), and under steady pod churn one would
+// follow another without pause. This keeps them to a fifth of a core at most; the first sweep
+// after a quiet spell starts at once.
+absl::Duration SweepPause(absl::Duration took);
 
 class ConntrackSweeper : public FlowSweeper {
  public:

@@ -56,3 +56,17 @@ TEST_CASE("Doomed: the flows a new policy denies, and never the node's own") {
 
 }  // namespace
 }  // namespace weave::npc
+
+namespace weave::npc {
+namespace {
+
+TEST_CASE("SweepPause keeps sweeps to a fifth of a core, with a floor") {
+  CHECK(SweepPause(absl::ZeroDuration()) == absl::Milliseconds(250));
+  CHECK(SweepPause(absl::Milliseconds(10)) == absl::Milliseconds(250));
+  CHECK(SweepPause(absl::Milliseconds(60)) == absl::Milliseconds(250));
+  CHECK(SweepPause(absl::Milliseconds(100)) == absl::Milliseconds(400));
+  CHECK(SweepPause(absl::Seconds(1)) == absl::Seconds(4));
+}
+
+}  // namespace
+}  // namespace weave::npc

@@ -107,9 +107,15 @@ void SyncLoop(weave::npc::Controller& controller, const std::atomic<bool>& stopp
 // After each change: forgets the flows the new rules refuse, on its own thread so that the next
 // pod event is not held up by a sweep (a burst of changes is swept once, with its last table).
 void SweepLoop(weave::npc::Controller& controller, const std::atomic<bool>& stopping) {
+  absl::Time next = absl::InfinitePast();  // when the next sweep may start (SweepPause)
   while (!stopping.load()) {
     if (!controller.WaitSweepDue(absl::Now() + absl::Milliseconds(200))) continue;
+    while (!stopping.load() && absl::Now() < next) {
+      absl::SleepFor(std::min(next - absl::Now(), absl::Milliseconds(50)));
+    }
+    const absl::Time start = absl::Now();
     absl::StatusOr<int> deleted = controller.SweepFlows();
+    next = absl::Now() + weave::npc::SweepPause(absl::Now() - start);
     // A sweep reads the whole table back (tens of MB with a large one) on this thread, whose
     // malloc arena would otherwise keep that peak: give the pages back.
     malloc_trim(0);
