@@ -36,6 +36,7 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <string>
 #include <thread>
 #include <vector>
@@ -255,6 +256,24 @@ std::string Memory(pid_t pid) {
     }
   }
   return out;
+}
+
+// The CPU time (user + system) the process has used so far, from /proc/PID/stat.
+absl::Duration CpuTime(pid_t pid) {
+  std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  // Fields after the command name (which may hold spaces) start after its ')'.
+  const size_t close = text.rfind(')');
+  if (close == std::string::npos) return absl::ZeroDuration();
+  std::vector<std::string> fields =
+      absl::StrSplit(text.substr(close + 2), ' ', absl::SkipEmpty());
+  // utime and stime are fields 14 and 15 of the line: 12 and 13 after the name.
+  int64_t utime = 0, stime = 0;
+  if (fields.size() < 13 || !absl::SimpleAtoi(fields[11], &utime) ||
+      !absl::SimpleAtoi(fields[12], &stime)) {
+    return absl::ZeroDuration();
+  }
+  return absl::Seconds(static_cast<double>(utime + stime) / sysconf(_SC_CLK_TCK));
 }
 
 std::string ProcessName(pid_t pid) {
@@ -524,9 +543,15 @@ TEST_CASE("weave-npc against the kernel: pod event latency, first full sync, mem
   // Back to back (each event once the previous one is in the kernel: what weave-npc does after
   // applying, such as sweeping conntrack, delays the next), then 500 ms apart (each on its own),
   // then seen by nft list set.
+  const absl::Duration cpu_before = CpuTime(npc_pid);
+  const absl::Time wall_before = absl::Now();
   PrintLatencies("loaded cluster, nft monitor, back to back",
                  PodEventLatencies(cluster, monitor, Observer::kMonitor, events, 2 * events,
                                    absl::ZeroDuration()));
+  std::printf("    weave-npc's CPU during those events: %.0f%% of a core (%.2f s in %.2f s)\n",
+              100 * absl::FDivDuration(CpuTime(npc_pid) - cpu_before, absl::Now() - wall_before),
+              absl::ToDoubleSeconds(CpuTime(npc_pid) - cpu_before),
+              absl::ToDoubleSeconds(absl::Now() - wall_before));
   PrintLatencies("loaded cluster, nft monitor, 500 ms apart",
                  PodEventLatencies(cluster, monitor, Observer::kMonitor, events, 3 * events,
                                    absl::Milliseconds(500)));
