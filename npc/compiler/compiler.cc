@@ -253,6 +253,8 @@ class PolicyCompiler {
                    nft::Chain& chain) {
     std::vector<const Pod*> peer_pods;
     std::optional<nft::Match> peer_match;
+    const size_t peer_set = sets.size();  // where the peer set goes, if the rule has peers
+    const size_t rules_before = chain.rules.size();
     if (!rule.peers.empty()) {
       std::vector<net::Cidr> networks;
       bool blocks = false;
@@ -329,6 +331,12 @@ class PolicyCompiler {
           }
         }
       }
+    }
+    // An egress rule whose ports are all named matches its peers through this set alone (its
+    // elements are the peers' addresses): the peer set would be referenced by no rule.
+    if (direction_ == Direction::kEgress && peer_match.has_value() &&
+        chain.rules.size() == rules_before) {
+      sets.erase(sets.begin() + peer_set);
     }
     const std::string set_name = set_prefix + ".np";
     sets.push_back(nft::Set{set_name, nft::SetKeyType::kIpv4AddrProtoService, false, false,

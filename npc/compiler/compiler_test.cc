@@ -99,11 +99,6 @@ constexpr char kWebPolicyTable[] = R"(table inet weave-npc {
 		elements = { 10.32.0.2 }
 	}
 
-	set eg.x.web.0 {
-		type ipv4_addr
-		elements = { 10.32.0.4 }
-	}
-
 	set eg.x.web.0.np {
 		type ipv4_addr . inet_proto . inet_service
 		elements = { 10.32.0.4 . udp . 53 }
