@@ -3,6 +3,7 @@
 # weaver, for N pods (default 100), as kubelet would call it. Prints p50 and p99 of:
 #   add       the plugin's ADD alone          del       the plugin's DEL alone
 #   add+ns    `ip netns add` + ADD            del+ns    DEL + `ip netns del`
+#   add@churn ADD while another pod's DEL and namespace deletion run (a rolling update)
 # Run as root after a build: test/bench/cni_latency.sh [N]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -45,7 +46,20 @@ for i in $(seq 1 "$n"); do
   cni ADD "p$i"; t2=$EPOCHREALTIME
   add+=("$(ms "$t1" "$t2")"); addns+=("$(ms "$t0" "$t2")")
 done
-for i in $(seq 1 "$n"); do
+# Churn: each pod of the first half is deleted (DEL, then its namespace) while a new pod is
+# added, as when a deployment rolls; the ADD is timed.
+churn=()
+half=$((n / 2))
+for i in $(seq 1 "$half"); do
+  ip netns add "$prefix-q$i"
+  (cni DEL "p$i"; ip netns del "$prefix-p$i") &
+  deleting=$!
+  t0=$EPOCHREALTIME; cni ADD "q$i"; t1=$EPOCHREALTIME
+  wait "$deleting"
+  churn+=("$(ms "$t0" "$t1")")
+done
+for i in $(seq 1 "$half"); do cni DEL "q$i"; ip netns del "$prefix-q$i"; done
+for i in $(seq $((half + 1)) "$n"); do
   t0=$EPOCHREALTIME; cni DEL "p$i"; t1=$EPOCHREALTIME
   ip netns del "$prefix-p$i"; t2=$EPOCHREALTIME
   del+=("$(ms "$t0" "$t1")"); delns+=("$(ms "$t0" "$t2")")
@@ -56,11 +70,12 @@ report() {  # name values...
   printf '%s\n' "$@" | sort -n | awk -v name="$name" '
     { v[NR] = $1 }
     END { p50 = v[int((NR + 1) * 0.50)]; p99 = v[int(NR * 0.99 + 0.999)];
-          printf "%-8s n=%d  p50 %7.2f ms  p99 %7.2f ms\n", name, NR, p50, p99 }'
+          printf "%-10s n=%-3d  p50 %7.2f ms  p99 %7.2f ms\n", name, NR, p50, p99 }'
 }
 echo "CNI latency over $n pods (goal: ADD p50 < 15 ms, DEL p50 < 10 ms)"
 report add "${add[@]}"
 report add+ns "${addns[@]}"
+report add@churn "${churn[@]}"
 report del "${del[@]}"
 report del+ns "${delns[@]}"
 if [ -n "${KEEP_LOG:-}" ]; then cp "$dir/weaver.log" "$KEEP_LOG"; fi
