@@ -316,8 +316,7 @@ absl::StatusOr<int> Controller::SweepFlows() {
   std::shared_ptr<const nft::Table> table;
   {
     absl::MutexLock lock(&mu_);
-    table = std::move(unswept_);
-    unswept_.reset();
+    table = std::exchange(unswept_, nullptr);
   }
   if (table == nullptr) return 0;
   absl::StatusOr<int> deleted = sweeper_->Sweep(*table);

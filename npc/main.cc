@@ -115,7 +115,8 @@ void SweepLoop(weave::npc::Controller& controller, const std::atomic<bool>& stop
     }
     const absl::Time start = absl::Now();
     absl::StatusOr<int> deleted = controller.SweepFlows();
-    next = absl::Now() + weave::npc::SweepPause(absl::Now() - start);
+    const absl::Time end = absl::Now();
+    next = end + weave::npc::SweepPause(end - start);
     // A sweep reads the whole table back (tens of MB with a large one) on this thread, whose
     // malloc arena would otherwise keep that peak: give the pages back.
     malloc_trim(0);
