@@ -100,9 +100,11 @@ absl::Status EndpointWatcher::WatchOnce() {
     if (event.type() == v1::EndpointEvent::SYNCED) {
       if (!synced) {
         spdlog::info("the router reports {} local endpoint(s)", initial.size());
+        // Under the lock, so that synced() is true as soon as the controller has the list
+        // (Controller never calls back into the watcher).
+        absl::MutexLock lock(&mu_);
         controller_->ReplaceEndpoints(std::exchange(initial, {}));
         synced = true;
-        absl::MutexLock lock(&mu_);
         synced_ = true;
       }
       continue;
