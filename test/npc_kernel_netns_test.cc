@@ -253,6 +253,13 @@ TEST_CASE("weave-npc logs and counts the TCP and UDP connections it blocks", "[n
   std::cout << "logged: " << tcp_line << "\nlogged: " << udp_line << std::endl;
   CHECK(Metric(cluster, 2, tcp_series) > tcp_before);
   CHECK(Metric(cluster, 2, udp_series) > udp_before);
+
+  // What syncs cost is visible too: a gauge, and the first sync's line with where the time went.
+  const double took = Metric(cluster, 2, "weavenpc_last_sync_duration_seconds");
+  CHECK(took > 0);
+  CHECK(took < 10);
+  CHECK_THAT(cluster.NpcLog(2), Catch::Contains("applied table inet weave-npc (") &&
+                                    Catch::Contains(" ms: compile "));
 }
 
 TEST_CASE("allowed connections never fail while weave-npc restarts on either node",
